@@ -1,0 +1,102 @@
+"""The environment a run measured: captured once per mode file, stored in its header."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+_SMI_FIELDS = ("driver_version", "clocks.sm", "clocks.max.sm", "clocks.mem", "power.limit",
+               "temperature.gpu", "persistence_mode")
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> str | None:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=20, cwd=cwd,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _first_version(*dists: str) -> str | None:
+    return next((v for v in map(_version, dists) if v), None)
+
+
+def nvidia_smi() -> dict[str, str]:
+    """Driver, clocks, power limit, temperature of GPU 0 as nvidia-smi reads them."""
+    out = _run(["nvidia-smi", f"--query-gpu={','.join(_SMI_FIELDS)}",
+                "--format=csv,noheader,nounits", "-i", "0"])
+    if not out:
+        return {}
+    values = [v.strip() for v in out.splitlines()[0].split(",")]
+    return dict(zip(_SMI_FIELDS, values, strict=False))
+
+
+def git_commit(repo: Path) -> dict[str, Any]:
+    commit = _run(["git", "rev-parse", "HEAD"], cwd=repo)
+    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo)
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def capture(repo: Path | None = None) -> dict[str, Any]:
+    """Everything that can change a number: call in the measuring process."""
+    import torch
+
+    env: dict[str, Any] = {
+        "detcost": __version__,
+        "torch": torch.__version__,
+        "torchvision": _version("torchvision"),
+        "triton": _version("triton"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "host": socket.gethostname(),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "cublas": _first_version("nvidia-cublas", "nvidia-cublas-cu13", "nvidia-cublas-cu12"),
+        "git": git_commit(repo or Path.cwd()),
+    }
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        env.update({
+            "device": "cuda",
+            "gpu": props.name,
+            "gpu_count": torch.cuda.device_count(),
+            "capability": f"{props.major}.{props.minor}",
+            "gpu_memory_gib": round(props.total_memory / 2**30, 1),
+            "multiprocessors": props.multi_processor_count,
+            "l2_cache_mib": round(getattr(props, "L2_cache_size", 0) / 2**20, 1),
+        })
+        env.update({f"smi_{k.replace('.', '_')}": v for k, v in nvidia_smi().items()})
+    else:
+        env.update({"device": "cpu", "gpu": None, "gpu_count": 0})
+    return env
+
+
+def label(env: dict[str, Any]) -> str:
+    """A short name for an environment: 'NVIDIA H100 80GB HBM3 · torch 2.11.0+cu130'."""
+    device = env.get("gpu") or f"CPU ({env.get('cpu', '?')})"
+    return f"{device} · torch {env.get('torch', '?')}"

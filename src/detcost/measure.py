@@ -1,0 +1,99 @@
+"""Measure one case in this process: build it, time it, repeat it, compare it with a float64
+reference, and turn the outcome, failure included, into a Record."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .cases import Case
+from .modes import read_knobs
+from .precision import apply_precision
+from .profile import Measure
+from .records import Record
+from .timing import calibrate
+from .variance import measure_variance
+from .workloads import Setting, get_workload, make_step
+
+# Signature of the rounds timer: (step, rounds, iterations) -> per-iteration seconds.
+TimeRounds = Callable[[Callable[[], Any], int, int], list[float]]
+
+NO_DETERMINISTIC_IMPL = "does not have a deterministic implementation"
+
+
+def classify_failure(exc: BaseException, deterministic: bool) -> str:
+    """Which status a failed case gets: unsupported, oom or error."""
+    import torch
+
+    message = str(exc)
+    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in message.lower():
+        return "oom"
+    if NO_DETERMINISTIC_IMPL in message or (deterministic and "deterministic" in message):
+        return "unsupported"
+    if deterministic and "No available kernel" in message:
+        # SDPA with only the cuDNN backend allowed: deterministic mode removes it from
+        # selection instead of raising the usual alert.
+        return "unsupported"
+    return "error"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
+             run_id: str, mode: str) -> Record:
+    """The whole measurement of one case; never raises for a failure of the case itself."""
+    import torch
+
+    base = {"run_id": run_id, "mode": mode, "case_id": case.id, "family": case.family,
+            "workload": case.workload, "params": case.param_dict, "pass_": case.pass_,
+            "dtype": case.dtype, "precision": case.precision}
+    started = time.perf_counter()
+    reason = case.skip_reason()
+    if reason:
+        return Record(**base, status="skipped", message=reason)
+    apply_precision(case.precision)
+    workload = get_workload(case.workload)
+    try:
+        setting = Setting(device, case.dtype, seed=measure.seed)
+        problem = workload.build(case.param_dict, setting)
+        step = make_step(problem, case.pass_, setting)
+        cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
+        times = time_rounds(step, measure.rounds, cal.iterations)
+        reference, note = _reference_outputs(case, measure, device)
+        var = measure_variance(step, measure.repeats, reference)
+        work = problem.work[case.pass_]
+        return Record(
+            **base, status="ok", message=note, knobs=read_knobs(), times_s=times, iterations=cal.iterations,
+            work_unit=work.unit, work_amount=work.amount, repeats=var.repeats,
+            distinct_digests=var.distinct_digests, digest=var.digest,
+            max_abs_diff=var.max_abs_diff, max_rel_diff=var.max_rel_diff,
+            max_ulp_diff=var.max_ulp_diff, error_vs_float64=var.error_vs_float64,
+            wall_s=time.perf_counter() - started)
+    except Exception as exc:  # a failing case is a record, never a crash of the run
+        status = classify_failure(exc, torch.are_deterministic_algorithms_enabled())
+        return Record(**base, status=status, message=_one_line(exc), knobs=read_knobs(),
+                      wall_s=time.perf_counter() - started)
+    finally:
+        problem = step = None  # noqa: F841 - release the case's tensors before the next
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _reference_outputs(case: Case, measure: Measure, device: Any) -> tuple[list[Any] | None, str]:
+    """The step's outputs in float64 on the same (rounded) inputs, or None (and why) where
+    the case has no floating-point result or the reference cannot run."""
+    workload = get_workload(case.workload)
+    try:
+        setting = Setting(device, case.dtype, seed=measure.seed, reference=True)
+        outputs = make_step(workload.build(case.param_dict, setting), case.pass_, setting)()
+    except Exception as exc:  # the measurement stands without its reference
+        return None, f"no float64 reference: {_one_line(exc)}"
+    if not any(t.is_floating_point() for t in outputs):
+        return None, ""
+    return outputs, ""

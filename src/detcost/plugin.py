@@ -1,0 +1,124 @@
+"""The pytest plugin that turns `benchmarks/` into one worker process of one mode.
+
+Loaded by `benchmarks/conftest.py`. Options (all set by `detcost run`; defaults let a
+plain `pytest benchmarks/` work too):
+
+  --detcost-mode NAME       the mode, applied in pytest_configure, before any CUDA call
+  --detcost-profile P       a built-in profile name or a TOML path
+  --detcost-out FILE        the mode's JSONL file; records are appended, and cases
+                            already in it are not run again (resume after a crash)
+  --detcost-run-id ID
+
+Each benchmark module sets FAMILY; its test takes `detcost_case` (parametrised with that
+family's cases) and `detcost_measure`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from .environment import capture
+from .measure import run_case
+from .modes import apply_mode, get_mode, read_knobs
+from .profile import load_profile
+from .records import Header, Record, append, read_run_file
+from .timing import time_rounds
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("detcost")
+    group.addoption("--detcost-mode", default="default")
+    group.addoption("--detcost-profile", default=None)
+    group.addoption("--detcost-out", default=None)
+    group.addoption("--detcost-run-id", default=None)
+
+
+def _default_profile() -> str:
+    import torch
+
+    return "standard" if torch.cuda.is_available() else "smoke"
+
+
+class Worker:
+    """State of this worker: its mode, profile, output file, and what is already recorded."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        import torch
+
+        opt = config.getoption
+        self.mode = get_mode(opt("--detcost-mode"))
+        apply_mode(self.mode)  # before anything below can touch CUDA
+        self.profile = load_profile(opt("--detcost-profile") or _default_profile())
+        self.run_id = opt("--detcost-run-id") or dt.datetime.now(dt.UTC).strftime(
+            "%Y%m%dT%H%M%S")
+        default_out = Path("results/raw") / self.run_id / f"{self.mode.name}.jsonl"
+        self.out = Path(opt("--detcost-out") or default_out)
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.done = self._start_file()
+
+    def _start_file(self) -> set[str]:
+        if self.out.exists() and self.out.stat().st_size:
+            _, records = read_run_file(self.out)
+            return {r.case_id for r in records}
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        header = Header(
+            run_id=self.run_id, mode=self.mode.name, mode_description=self.mode.description,
+            knobs=read_knobs(), environment=capture(), profile=self.profile.describe(),
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        append(self.out, header)
+        return set()
+
+    def plan_path(self) -> Path:
+        return self.out.with_suffix(".plan.json")
+
+
+_KEY = pytest.StashKey[Worker]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_KEY] = Worker(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "detcost_case" not in metafunc.fixturenames:
+        return
+    worker = metafunc.config.stash[_KEY]
+    family = metafunc.module.FAMILY
+    cases = [c for c in worker.profile.cases if c.family == family]
+    metafunc.parametrize("detcost_case", cases, ids=[c.id for c in cases])
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Write the selected case ids (after -k) so the parent knows what to expect."""
+    worker = session.config.stash[_KEY]
+    ids = [item.callspec.params["detcost_case"].id for item in session.items
+           if hasattr(item, "callspec") and "detcost_case" in item.callspec.params]
+    worker.plan_path().write_text(json.dumps(ids), encoding="utf-8")
+
+
+@pytest.fixture
+def detcost_measure(request: pytest.FixtureRequest, benchmark):
+    worker = request.config.stash[_KEY]
+
+    def measure(case) -> Record:
+        if case.id in worker.done:
+            pytest.skip("already recorded in this run")
+        benchmark.extra_info.update({"case_id": case.id, "mode": worker.mode.name,
+                                     "family": case.family})
+        record = run_case(case, worker.profile.measure, worker.device,
+                          lambda step, rounds, its: time_rounds(benchmark, step, rounds, its),
+                          worker.run_id, worker.mode.name)
+        append(worker.out, record)
+        worker.done.add(case.id)
+        if record.status in ("skipped", "unsupported"):
+            pytest.skip(f"{record.status}: {record.message}")
+        if record.status != "ok":
+            pytest.fail(f"{record.status}: {record.message}", pytrace=False)
+        return record
+
+    return measure
+

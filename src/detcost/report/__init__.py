@@ -1,0 +1,1 @@
+"""Figures (pure functions of frames) and the pages that show them."""

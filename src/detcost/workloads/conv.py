@@ -1,0 +1,102 @@
+"""Convolutions through cuDNN: deterministic mode restricts cuDNN (and its autotuner) to
+deterministic algorithms, mostly for the backward passes (data and filter gradients)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from .base import Problem, Setting, Work, Workload
+
+LAYOUTS = ("nchw", "channels_last")
+
+
+def _memory_format(layout: str, dims: int):
+    import torch
+
+    if layout == "nchw":
+        return torch.contiguous_format
+    if layout == "channels_last":
+        return torch.channels_last if dims == 2 else torch.channels_last_3d
+    raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+
+
+def _conv_work(macs: float) -> dict[str, Work]:
+    # Backward computes the data and the filter gradient, each as costly as the forward.
+    return {"fwd": Work(flops=2 * macs), "fwdbwd": Work(flops=6 * macs)}
+
+
+def _build_conv(p: Mapping, s: Setting, dims: int) -> Problem:
+    import torch.nn.functional as F
+
+    n, cin, cout, k, stride, groups = (int(p[x]) for x in ("n", "cin", "cout", "k", "stride",
+                                                             "groups"))
+    spatial = (int(p["hw"]),) * 2
+    if dims == 3:
+        spatial = (int(p["depth"]), *spatial)
+    fmt = _memory_format(str(p["layout"]), dims)
+    x = s.randn(n, cin, *spatial).contiguous(memory_format=fmt)
+    fan_in = cin // groups * k**dims
+    w = s.randn(cout, cin // groups, *(k,) * dims, scale=fan_in**-0.5)
+    w = w.contiguous(memory_format=fmt)
+    conv = F.conv2d if dims == 2 else F.conv3d
+    out_spatial = [(d + 2 * (k // 2) - k) // stride + 1 for d in spatial]
+    macs = n * cout * math.prod(out_spatial) * (cin // groups) * k**dims
+    return Problem(
+        forward=lambda: conv(x, w, stride=stride, padding=k // 2, groups=groups),
+        grad_leaves=[x, w],
+        work=_conv_work(macs),
+    )
+
+
+def build_conv2d(p: Mapping, s: Setting) -> Problem:
+    return _build_conv(p, s, dims=2)
+
+
+def build_conv3d(p: Mapping, s: Setting) -> Problem:
+    return _build_conv(p, s, dims=3)
+
+
+def build_conv_transpose2d(p: Mapping, s: Setting) -> Problem:
+    import torch.nn.functional as F
+
+    n, cin, cout, hw, k, stride = (int(p[x]) for x in ("n", "cin", "cout", "hw", "k", "stride"))
+    fmt = _memory_format(str(p["layout"]), 2)
+    x = s.randn(n, cin, hw, hw).contiguous(memory_format=fmt)
+    w = s.randn(cin, cout, k, k, scale=(cin * k * k / stride**2) ** -0.5)
+    w = w.contiguous(memory_format=fmt)
+    padding = (k - stride) // 2
+    # Every input pixel is multiplied into a k x k x cout patch of the output.
+    macs = n * cin * hw * hw * cout * k * k
+    return Problem(
+        forward=lambda: F.conv_transpose2d(x, w, stride=stride, padding=padding),
+        grad_leaves=[x, w],
+        work=_conv_work(macs),
+    )
+
+
+_CONV_PRECISIONS = ("highest", "high")  # cuDNN has TF32 but no bf16 mode for float32
+
+CONV_WORKLOADS = [
+    Workload(
+        "conv", "conv2d", "F.conv2d (nn.Conv2d), padding k//2",
+        build_conv2d,
+        params={"n": 32, "cin": 64, "cout": 64, "hw": 56, "k": 3, "stride": 1, "groups": 1,
+                "layout": "nchw"},
+        precisions=_CONV_PRECISIONS,
+    ),
+    Workload(
+        "conv", "conv3d", "F.conv3d (nn.Conv3d), padding k//2",
+        build_conv3d,
+        params={"n": 8, "cin": 64, "cout": 64, "depth": 8, "hw": 32, "k": 3, "stride": 1,
+                "groups": 1, "layout": "nchw"},
+        precisions=_CONV_PRECISIONS,
+    ),
+    Workload(
+        "conv", "conv_transpose2d", "F.conv_transpose2d (nn.ConvTranspose2d), upsampling",
+        build_conv_transpose2d,
+        params={"n": 32, "cin": 128, "cout": 64, "hw": 28, "k": 4, "stride": 2,
+                "layout": "nchw"},
+        precisions=_CONV_PRECISIONS,
+    ),
+]
