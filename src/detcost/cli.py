@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
 from .errors import DetcostError
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE, MODES
-from .profile import BUILTIN, load_profile
+from .profile import BUILTIN, Profile, load_profile
 from .workloads import WORKLOADS
 
 DEFAULT_RESULTS = Path("results")
@@ -28,6 +29,22 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def _load_profile_for_here(asked: str | None) -> tuple[str, Profile]:
+    """The profile asked for, else standard on a GPU and smoke on a CPU. Once it is known
+    to be good, says once that CPU numbers are not the point."""
+    cuda = _cuda_available()
+    name = asked or ("standard" if cuda else "smoke")
+    profile = load_profile(name)
+    if not cuda:
+        console.print(f"[yellow]{CPU_NOTE}[/yellow]")
+    return name, profile
+
+
+def _stdout() -> Console:
+    """Tables for stdout; wide when piped, so that case ids are not cut."""
+    return Console() if sys.stdout.isatty() else Console(width=240)
 
 
 def _split_modes(values: Sequence[str] | None) -> list[str]:
@@ -45,14 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .report.page import write_run_page
 
     modes = _split_modes(args.mode)
-    profile_arg = args.profile
-    if profile_arg is None:
-        if _cuda_available():
-            profile_arg = "standard"
-        else:
-            console.print(f"[yellow]{CPU_NOTE}[/yellow]")
-            profile_arg = "smoke"
-    profile = load_profile(profile_arg)
+    profile_arg, profile = _load_profile_for_here(args.profile)
     run_id = args.run_id or runner.new_run_id(profile.name)
     out_dir = args.out / "raw" / run_id
     console.print(f"detcost {__version__}: profile [bold]{profile.name}[/bold] "
@@ -67,11 +77,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 tasks[mode] = bar.add_task(f"{mode:>20}", total=total, case="")
             bar.update(tasks[mode], completed=done, total=total, case=last[:60])
 
+        options = runner.RunOptions(keyword=args.keyword, case_timeout_s=args.case_timeout,
+                                    replica=args.replica)
         outcomes = runner.run(profile, profile_arg, modes, out_dir, run_id,
-                              bench_dir=args.bench_dir, keyword=args.keyword,
-                              case_timeout_s=args.case_timeout, progress=progress)
+                              bench_dir=args.bench_dir, options=options, progress=progress)
     print_outcomes(outcomes)
     data = frame.load([out_dir])
+    data = data[data["replica"] == 1] if len(data) else data
     if not data.empty:
         print_top_slowdowns(frame.compare_modes(data))
         page = write_run_page(data, out_dir / "report.html", f"detcost run {run_id}")
@@ -88,7 +100,7 @@ def print_outcomes(outcomes) -> None:
     for o in outcomes:
         table.add_row(o.mode, str(o.planned), *(str(o.statuses.get(s, 0)) for s in STATUSES),
                       str(o.restarts), f"{o.seconds:.0f}")
-    Console().print(table)
+    _stdout().print(table)
 
 
 def print_top_slowdowns(comparison, top: int = 10) -> None:
@@ -102,11 +114,45 @@ def print_top_slowdowns(comparison, top: int = 10) -> None:
         table.add_row(r.case_id, f"{r.slowdown:.2f}x",
                       f"{r.slowdown_low:.2f}-{r.slowdown_high:.2f}",
                       f"{r.distinct_digests_base}/{r.repeats_base}")
-    Console().print(table)
+    _stdout().print(table)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import json
+
+    from . import frame, runner
+
+    profile_arg, profile = _load_profile_for_here(args.profile)
+    run_id = args.run_id or runner.new_run_id(f"validate-{profile.name}")
+    out_dir = args.out / "raw" / run_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    only = out_dir / "validate.cases.json"
+    only.write_text(json.dumps([c.id for c in profile.sample(args.per_family)]))
+    console.print(f"validating the timer on {only} -> {out_dir}")
+    runner.run(profile, profile_arg, [BASELINE_MODE], out_dir, run_id, args.bench_dir,
+               runner.RunOptions(validate=True, only=only))
+    table = frame.validation_table(frame.load([out_dir]))
+    out = Table(title="Timer validation: suite (pytest-benchmark, synchronised clock) vs "
+                      "CUDA events and do_bench")
+    for col in ("case", "suite", "events", "suite/events", "do_bench", "suite/do_bench"):
+        out.add_column(col, justify="left" if col == "case" else "right")
+    for r in table.itertuples():
+        out.add_row(r.case_id, _us(r.suite_median_s), _us(r.events_median_s),
+                    f"{r.suite_over_events:.3f}", _us(r.do_bench_median_s),
+                    f"{r.suite_over_do_bench:.3f}")
+    _stdout().print(out)
+    judged = table[table["judged"]]
+    console.print(f"{int(judged['within_3pct'].sum())} of {len(judged)} cases of 100 us or "
+                  "more agree with CUDA events within 3%")
+    return 0
+
+
+def _us(seconds: float | None) -> str:
+    return "-" if seconds is None or seconds != seconds else f"{seconds * 1e6:,.1f} us"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    out = Console()
+    out = _stdout()
     table = Table(title="Workloads")
     for col in ("name", "family", "passes", "parameters (defaults)", "what"):
         table.add_column(col)
@@ -156,7 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bench-dir", type=Path, help="the benchmarks folder")
     run.add_argument("--case-timeout", type=float, default=600.0,
                      help="seconds one case may take before its worker is stopped")
+    run.add_argument("--replica", type=int, default=1,
+                     help="which process of each mode this is (2, 3, ... repeat a mode in "
+                          "new processes, for noise and cross-process reproducibility)")
     run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="time a sample of cases with the suite's "
+                              "timer, CUDA events and do_bench, in one process")
+    validate.add_argument("--profile", help="default: standard with a CUDA GPU, smoke without")
+    validate.add_argument("--per-family", type=int, default=4)
+    validate.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    validate.add_argument("--run-id")
+    validate.add_argument("--bench-dir", type=Path)
+    validate.set_defaults(func=cmd_validate)
 
     report = sub.add_parser("report", help="build the report page from result files")
     report.add_argument("paths", nargs="*", type=Path, help="result files or folders "
@@ -174,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except DetcostError as exc:
-        console.print(f"[red]detcost: {exc}[/red]", highlight=False, soft_wrap=True)
+        console.print(f"[red]detcost: {escape(str(exc))}[/red]", highlight=False,
+                      soft_wrap=True)
         return 2
 
 

@@ -18,6 +18,8 @@ from .records import read_run_file, run_files
 NOISY_IQR = 0.10  # IQR/median above this flags a case as noisy (as torch's Measurement does)
 CASE_KEY = ["env", "run_id", "case_id"]
 BOOTSTRAP = 1000
+VALIDATION_TOLERANCE = 0.03  # suite timer vs CUDA events
+VALIDATION_MIN_S = 100e-6  # the tolerance is judged on cases at least this long
 
 
 def load(paths: Iterable[Path | str]) -> pd.DataFrame:
@@ -38,7 +40,8 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "distinct_digests": r.distinct_digests, "digest": r.digest,
                 "max_abs_diff": r.max_abs_diff, "max_rel_diff": r.max_rel_diff,
                 "max_ulp_diff": r.max_ulp_diff, "error_vs_float64": r.error_vs_float64,
-                "file": str(path),
+                "replica": r.replica, "validation": r.validation, "file": str(path),
+                "ceilings": header.ceilings,
             })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
@@ -108,6 +111,26 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
             "error_vs_float64_base", "error_vs_float64_mode", "digest_base", "digest_mode",
             "status_base", "status_mode"]
     return merged[keep].rename(columns={"work_unit_base": "work_unit"})
+
+
+def validation_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per validated case: the suite's median against CUDA events' and do_bench's."""
+    rows = []
+    for r in frame[frame["validation"].notna()].itertuples():
+        v = r.validation
+        suite, events, bench = (v.get("suite_median_s"), v.get("events_median_s"),
+                                v.get("do_bench_median_s"))
+        rows.append({"env": r.env, "case_id": r.case_id, "family": r.family,
+                     "suite_median_s": suite, "events_median_s": events,
+                     "do_bench_median_s": bench,
+                     "suite_over_events": suite / events if events else np.nan,
+                     "suite_over_do_bench": suite / bench if bench else np.nan})
+    table = pd.DataFrame(rows, columns=[
+        "env", "case_id", "family", "suite_median_s", "events_median_s", "do_bench_median_s",
+        "suite_over_events", "suite_over_do_bench"])
+    table["within_3pct"] = (table["suite_over_events"] - 1).abs() <= VALIDATION_TOLERANCE
+    table["judged"] = table["events_median_s"] >= VALIDATION_MIN_S
+    return table
 
 
 def geomean(values: pd.Series) -> float:

@@ -13,7 +13,7 @@ from .modes import read_knobs
 from .precision import apply_precision
 from .profile import Measure
 from .records import Record
-from .timing import calibrate
+from .timing import calibrate, validate_timer
 from .variance import measure_variance
 from .workloads import Setting, get_workload, make_step
 
@@ -45,13 +45,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
-             run_id: str, mode: str) -> Record:
+             run_id: str, mode: str, replica: int = 1, validate: bool = False) -> Record:
     """The whole measurement of one case; never raises for a failure of the case itself."""
     import torch
 
     base = {"run_id": run_id, "mode": mode, "case_id": case.id, "family": case.family,
             "workload": case.workload, "params": case.param_dict, "pass_": case.pass_,
-            "dtype": case.dtype, "precision": case.precision}
+            "dtype": case.dtype, "precision": case.precision, "replica": replica}
     started = time.perf_counter()
     reason = case.skip_reason()
     if reason:
@@ -64,22 +64,25 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
         step = make_step(problem, case.pass_, setting)
         cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
         times = time_rounds(step, measure.rounds, cal.iterations)
+        validation = (validate_timer(step, measure.rounds, cal.iterations, times)
+                      if validate else None)
         reference, note = _reference_outputs(case, measure, device)
         var = measure_variance(step, measure.repeats, reference)
         work = problem.work[case.pass_]
         return Record(
-            **base, status="ok", message=note, knobs=read_knobs(), times_s=times, iterations=cal.iterations,
+            **base, status="ok", message=note, knobs=read_knobs(), times_s=times,
+            iterations=cal.iterations,
             work_unit=work.unit, work_amount=work.amount, repeats=var.repeats,
             distinct_digests=var.distinct_digests, digest=var.digest,
             max_abs_diff=var.max_abs_diff, max_rel_diff=var.max_rel_diff,
             max_ulp_diff=var.max_ulp_diff, error_vs_float64=var.error_vs_float64,
-            wall_s=time.perf_counter() - started)
+            validation=validation, wall_s=time.perf_counter() - started)
     except Exception as exc:  # a failing case is a record, never a crash of the run
         status = classify_failure(exc, torch.are_deterministic_algorithms_enabled())
         return Record(**base, status=status, message=_one_line(exc), knobs=read_knobs(),
                       wall_s=time.perf_counter() - started)
     finally:
-        problem = step = None  # noqa: F841 - release the case's tensors before the next
+        problem = step = None
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import statistics
 from pathlib import Path
 
 import pytest
 
+from .cases import Case
+from .ceilings import fraction_of_ceiling, measure_ceilings
 from .environment import capture
 from .measure import run_case
 from .modes import apply_mode, get_mode, read_knobs
 from .profile import load_profile
-from .records import Header, Record, append, read_run_file
+from .records import Header, Record, append, mode_file_name, read_run_file
 from .timing import time_rounds
 
 
@@ -35,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--detcost-profile", default=None)
     group.addoption("--detcost-out", default=None)
     group.addoption("--detcost-run-id", default=None)
+    group.addoption("--detcost-replica", type=int, default=1)
+    group.addoption("--detcost-only", default=None,
+                    help="a JSON file listing the case ids to run (others are deselected)")
+    group.addoption("--detcost-validate", action="store_true",
+                    help="also time every case with CUDA events and do_bench")
 
 
 def _default_profile() -> str:
@@ -55,9 +63,16 @@ class Worker:
         self.profile = load_profile(opt("--detcost-profile") or _default_profile())
         self.run_id = opt("--detcost-run-id") or dt.datetime.now(dt.UTC).strftime(
             "%Y%m%dT%H%M%S")
-        default_out = Path("results/raw") / self.run_id / f"{self.mode.name}.jsonl"
+        default_out = Path("results/raw") / self.run_id / mode_file_name(
+            self.mode.name, int(opt("--detcost-replica")))
         self.out = Path(opt("--detcost-out") or default_out)
+        self.replica = int(opt("--detcost-replica"))
+        self.validate = bool(opt("--detcost-validate"))
+        only = opt("--detcost-only")
+        self.only = set(json.loads(Path(only).read_text(encoding="utf-8"))) if only else None
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        # Measured before the first case even when resuming: it also warms the GPU up.
+        self.ceilings = measure_ceilings()
         self.done = self._start_file()
 
     def _start_file(self) -> set[str]:
@@ -68,7 +83,8 @@ class Worker:
         header = Header(
             run_id=self.run_id, mode=self.mode.name, mode_description=self.mode.description,
             knobs=read_knobs(), environment=capture(), profile=self.profile.describe(),
-            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            replica=self.replica, ceilings=self.ceilings)
         append(self.out, header)
         return set()
 
@@ -88,15 +104,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     worker = metafunc.config.stash[_KEY]
     family = metafunc.module.FAMILY
-    cases = [c for c in worker.profile.cases if c.family == family]
+    cases = [c for c in worker.profile.cases if c.family == family
+             and (worker.only is None or c.id in worker.only)]
     metafunc.parametrize("detcost_case", cases, ids=[c.id for c in cases])
+
+
+def _case_of(item: pytest.Item) -> Case | None:
+    """The item's case; None for other tests and for the empty-parameter-set item that a
+    family without cases in the profile collects."""
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("detcost_case") if callspec else None
+    return case if isinstance(case, Case) else None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Write the selected case ids (after -k) so the parent knows what to expect."""
     worker = session.config.stash[_KEY]
-    ids = [item.callspec.params["detcost_case"].id for item in session.items
-           if hasattr(item, "callspec") and "detcost_case" in item.callspec.params]
+    cases = (_case_of(item) for item in session.items)
+    ids = [case.id for case in cases if case is not None]
     worker.plan_path().write_text(json.dumps(ids), encoding="utf-8")
 
 
@@ -111,7 +136,12 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
                                      "family": case.family})
         record = run_case(case, worker.profile.measure, worker.device,
                           lambda step, rounds, its: time_rounds(benchmark, step, rounds, its),
-                          worker.run_id, worker.mode.name)
+                          worker.run_id, worker.mode.name, worker.replica, worker.validate)
+        if record.status == "ok":
+            median = statistics.median(record.times_s)
+            record.bound, record.fraction_of_ceiling = fraction_of_ceiling(
+                worker.ceilings, record.work_unit, record.dtype, record.precision,
+                record.work_amount / median)
         append(worker.out, record)
         worker.done.add(case.id)
         if record.status in ("skipped", "unsupported"):

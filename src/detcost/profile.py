@@ -51,6 +51,16 @@ class Profile:
     measure: Measure
     cases: tuple[Case, ...] = field(default=())
 
+    def sample(self, per_family: int) -> list[Case]:
+        """Up to `per_family` runnable cases of each family, spread over its list."""
+        chosen: list[Case] = []
+        families = dict.fromkeys(c.family for c in self.cases)
+        for family in families:
+            runnable = [c for c in self.cases if c.family == family and not c.skip_reason()]
+            step = max(1, len(runnable) // max(1, per_family))
+            chosen.extend(runnable[::step][:per_family])
+        return chosen
+
     def describe(self) -> dict[str, Any]:
         """What goes into a run's header."""
         return {"name": self.name, "source": self.source, "measure": asdict(self.measure),

@@ -32,6 +32,11 @@ class Header:
     environment: dict[str, Any]
     profile: dict[str, Any]
     started_at: str
+    # Which process of this mode (1, 2, ...): replicas measure noise and reproducibility
+    # across processes.
+    replica: int = 1
+    # The device's ceilings measured at the worker's start (see ceilings.py).
+    ceilings: dict[str, Any] = field(default_factory=dict)
     kind: str = "header"
     schema_version: int = SCHEMA_VERSION
 
@@ -64,12 +69,23 @@ class Record:
     max_ulp_diff: int = 0
     error_vs_float64: float | None = None
     wall_s: float = 0.0
+    # Achieved throughput over the ceiling that bounds the case (see ceilings.py).
+    bound: str = ""
+    fraction_of_ceiling: float | None = None
+    replica: int = 1
+    # Only with `detcost validate`: the same step timed by CUDA events (and do_bench).
+    validation: dict[str, Any] | None = None
     kind: str = "record"
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+
+def mode_file_name(mode: str, replica: int = 1) -> str:
+    """`deterministic.jsonl`, and `deterministic.r2.jsonl` for its second process."""
+    return f"{mode}.jsonl" if replica == 1 else f"{mode}.r{replica}.jsonl"
 
 
 def to_line(item: Header | Record) -> str:

@@ -22,7 +22,7 @@ from .cases import Case
 from .errors import DetcostError
 from .modes import get_mode, mode_environment
 from .profile import Profile
-from .records import Record, append, read_run_file
+from .records import Record, append, mode_file_name, read_run_file
 from .timing import TIMER_PATH
 
 # Exit codes of a pytest that ran to its end: all passed, some failed (failed cases are
@@ -58,7 +58,8 @@ def default_bench_dir() -> Path:
 
 
 def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: str,
-                   keyword: str | None, attempt: int) -> list[str]:
+                   keyword: str | None, attempt: int, replica: int = 1,
+                   validate: bool = False, only: Path | None = None) -> list[str]:
     suffix = f".{attempt}" if attempt else ""
     cmd = [sys.executable, "-m", "pytest", str(bench_dir), "-q", "-p", "no:cacheprovider",
            "-o", "addopts=", "-W", "default", "--rootdir", str(bench_dir),
@@ -66,7 +67,11 @@ def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: 
            "--benchmark-sort", "name",
            "--benchmark-json", str(out.with_suffix(f".benchmark{suffix}.json")),
            "--detcost-mode", mode, "--detcost-profile", profile, "--detcost-out", str(out),
-           "--detcost-run-id", run_id]
+           "--detcost-run-id", run_id, "--detcost-replica", str(replica)]
+    if validate:
+        cmd.append("--detcost-validate")
+    if only:
+        cmd += ["--detcost-only", str(only)]
     if keyword:
         cmd += ["-k", keyword]
     return cmd
@@ -83,18 +88,29 @@ def _plan(path: Path) -> list[str] | None:
     return json.loads(plan.read_text(encoding="utf-8")) if plan.exists() else None
 
 
-def _failure_record(case: Case, run_id: str, mode: str, message: str) -> Record:
+def _failure_record(case: Case, run_id: str, mode: str, message: str, replica: int) -> Record:
     return Record(run_id=run_id, mode=mode, case_id=case.id, family=case.family,
                   workload=case.workload, params=case.param_dict, pass_=case.pass_,
-                  dtype=case.dtype, precision=case.precision, status="error", message=message)
+                  dtype=case.dtype, precision=case.precision, status="error", message=message,
+                  replica=replica)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    keyword: str | None = None
+    case_timeout_s: float = 600.0
+    replica: int = 1
+    validate: bool = False
+    only: Path | None = None  # JSON list of case ids
 
 
 def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_id: str,
-             bench_dir: Path, keyword: str | None = None, case_timeout_s: float = 600.0,
+             bench_dir: Path, options: RunOptions = RunOptions(),
              progress: Progress | None = None, poll_s: float = 0.5) -> ModeOutcome:
     """Run one mode to its end in worker processes; return what was recorded."""
     get_mode(mode)
-    out = out_dir / f"{mode}.jsonl"
+    keyword, case_timeout_s, replica = options.keyword, options.case_timeout_s, options.replica
+    out = out_dir / mode_file_name(mode, replica)
     outcome = ModeOutcome(mode, out)
     by_id = {c.id: c for c in profile.cases}
     env = {**os.environ, **mode_environment(get_mode(mode)), "PYTHONUNBUFFERED": "1"}
@@ -103,15 +119,16 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
     started = time.monotonic()
     log = out.with_suffix(".log")
     for attempt in range(len(by_id) + 1):
-        cmd = worker_command(bench_dir, mode, profile_arg, out, run_id, keyword, attempt)
+        cmd = worker_command(bench_dir, mode, profile_arg, out, run_id, keyword, attempt,
+                             replica, options.validate, options.only)
         with log.open("a", encoding="utf-8") as log_file:
             log_file.write(f"$ {' '.join(cmd)}\n")
             log_file.flush()
             proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
             timed_out = _follow(proc, out, case_timeout_s, mode, progress, poll_s)
         plan = _plan(out)
-        if plan is None:
-            if proc.returncode == PYTEST_NO_TESTS:
+        if not plan:
+            if plan == [] or proc.returncode == PYTEST_NO_TESTS:
                 raise DetcostError(f"no case matches -k {keyword!r}" if keyword
                                    else "the profile selects no case")
             raise DetcostError(f"the {mode} worker failed before it collected any case "
@@ -124,7 +141,8 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
         culprit = by_id[missing[0]]
         why = (f"timed out after {case_timeout_s:.0f} s" if timed_out
                else f"worker process died (exit code {proc.returncode})")
-        append(out, _failure_record(culprit, run_id, mode, f"{why} while measuring this case"))
+        append(out, _failure_record(culprit, run_id, mode, f"{why} while measuring this case",
+                                    replica))
         outcome.restarts += 1
     records = _recorded(out)
     outcome.planned = len(_plan(out) or [])
@@ -163,13 +181,13 @@ def _recorded_quietly(out: Path) -> list[Record]:
 
 
 def run(profile: Profile, profile_arg: str, modes: Sequence[str], out_dir: Path, run_id: str,
-        bench_dir: Path | None = None, keyword: str | None = None,
-        case_timeout_s: float = 600.0, progress: Progress | None = None) -> list[ModeOutcome]:
+        bench_dir: Path | None = None, options: RunOptions = RunOptions(),
+        progress: Progress | None = None) -> list[ModeOutcome]:
     for mode in modes:  # every name is checked before anything runs
         get_mode(mode)
     bench_dir = bench_dir or default_bench_dir()
     if not (bench_dir / "conftest.py").is_file():
         raise DetcostError(f"no benchmarks folder at {bench_dir} (expected conftest.py there)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [run_mode(profile, profile_arg, mode, out_dir, run_id, bench_dir, keyword,
-                     case_timeout_s, progress) for mode in modes]
+    return [run_mode(profile, profile_arg, mode, out_dir, run_id, bench_dir, options, progress)
+            for mode in modes]

@@ -64,6 +64,46 @@ def time_rounds(benchmark: Any, step: Callable[[], Any], rounds: int,
     return list(benchmark.stats.stats.data)
 
 
+def event_rounds(step: Callable[[], Any], rounds: int, iterations: int) -> list[float]:
+    """The same rounds timed by CUDA events on the stream instead of the host clock."""
+    import torch
+
+    times = []
+    for _ in range(rounds):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(iterations):
+            step()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1e3 / iterations)
+    return times
+
+
+def do_bench_median(step: Callable[[], Any]) -> float | None:
+    """triton.testing.do_bench's median (it flushes L2 before every call), where triton is."""
+    try:
+        from triton.testing import do_bench
+    except ImportError:
+        return None
+    return float(do_bench(step, warmup=25, rep=100, return_mode="median")) / 1e3
+
+
+def validate_timer(step: Callable[[], Any], rounds: int, iterations: int,
+                   suite_times: Sequence[float]) -> dict[str, Any]:
+    """Time the step again with CUDA events (and do_bench) in the same process, right after
+    the suite's own rounds, so the three can be compared case by case."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return {"suite_median_s": statistics.median(suite_times), "events_median_s": None,
+                "do_bench_median_s": None}
+    events = event_rounds(step, rounds, iterations)
+    return {"suite_median_s": statistics.median(suite_times),
+            "events_median_s": statistics.median(events),
+            "do_bench_median_s": do_bench_median(step)}
+
+
 def median_iqr(samples: Sequence[float]) -> tuple[float, float]:
     """Median and inter-quartile range (the statistics detcost quotes, never the mean)."""
     if not samples:

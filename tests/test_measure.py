@@ -1,0 +1,66 @@
+import torch
+
+from detcost.cases import make_case
+from detcost.measure import classify_failure, run_case
+from detcost.profile import Measure
+
+LIGHT = Measure(rounds=2, min_round_ms=0.1, warmup_ms=0.1, repeats=2)
+
+
+def plain_rounds(step, rounds, iterations):
+    import time
+
+    out = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(iterations):
+            step()
+        out.append((time.perf_counter() - t0) / iterations)
+    return out
+
+
+def test_ok_record_has_times_work_and_variance():
+    case = make_case("scatter_add", {"size": 1000, "bins": 10}, "fwd", "float32", "highest")
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    assert r.status == "ok", r.message
+    assert len(r.times_s) == 2 and r.iterations >= 1
+    assert r.work_unit == "GB/s" and r.work_amount == (1000 * 4 + 1000 * 8 + 2 * 10 * 4) / 1e9
+    assert r.repeats == 2 and r.distinct_digests == 1 and len(r.digest) == 64
+    assert r.error_vs_float64 < 1e-6
+    assert r.knobs["float32_matmul_precision"] == "highest"
+
+
+def test_an_op_without_deterministic_kernel_is_an_unsupported_record():
+    case = make_case("put", {"size": 100, "bins": 10, "accumulate": False}, "fwd",
+                     "float32", "highest")
+    torch.use_deterministic_algorithms(True)
+    try:
+        r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "deterministic")
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert r.status == "unsupported"
+    assert "put_ does not have a deterministic implementation" in r.message
+    assert r.knobs["deterministic_algorithms"] is True
+
+
+def test_a_crash_inside_a_case_is_an_error_record():
+    case = make_case("conv2d", {"n": 1, "cin": 3, "cout": 3, "hw": 4, "groups": 2}, "fwd",
+                     "float32", "highest")  # 3 channels do not split into 2 groups
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    assert r.status == "error" and r.message.startswith("RuntimeError")
+
+
+def test_skipped_case_does_no_work():
+    case = make_case("scatter_add", {}, "fwd", "bfloat16", "high")
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    assert r.status == "skipped" and "no effect on bfloat16" in r.message
+
+
+def test_classify_failure():
+    alert = RuntimeError("put_ does not have a deterministic implementation, but you set ...")
+    assert classify_failure(alert, deterministic=True) == "unsupported"
+    assert classify_failure(torch.OutOfMemoryError("CUDA out of memory"), True) == "oom"
+    no_kernel = RuntimeError("No available kernel. Aborting execution.")
+    assert classify_failure(no_kernel, deterministic=True) == "unsupported"
+    assert classify_failure(no_kernel, deterministic=False) == "error"
+    assert classify_failure(ValueError("bad shape"), deterministic=True) == "error"

@@ -1,0 +1,81 @@
+import pytest
+
+from detcost.cases import make_case
+from detcost.errors import DetcostError
+from detcost.profile import load_profile, parse_profile
+
+GOOD = """
+name = "mine"
+[measure]
+rounds = 4
+[defaults]
+dtypes = ["float32", "bfloat16"]
+[[cases]]
+workload = "conv2d"
+params = { n = 2, layout = ["nchw", "channels_last"] }
+passes = ["fwd", "fwdbwd"]
+precisions = ["highest", "high"]
+"""
+
+
+def test_lists_are_swept_and_defaults_fill_the_rest():
+    p = parse_profile(GOOD, "mine.toml")
+    assert p.name == "mine" and p.measure.rounds == 4 and p.measure.repeats == 5
+    assert len(p.cases) == 2 * 2 * 2 * 2  # layouts x passes x dtypes x precisions
+    case = p.cases[0]
+    assert case.param_dict["n"] == 2 and case.param_dict["cin"] == 64  # default kept
+    assert case.id.startswith("conv2d(n=2,cin=64,")
+    skipped = [c for c in p.cases if c.skip_reason()]
+    assert {c.dtype for c in skipped} == {"bfloat16"}
+    assert all(c.precision == "high" for c in skipped)
+
+
+def test_duplicate_cases_across_groups_are_kept_once():
+    text = GOOD + '\n[[cases]]\nworkload = "conv2d"\nparams = { n = 2 }\n'
+    assert len(parse_profile(text, "x").cases) == 16
+
+
+@pytest.mark.parametrize(("snippet", "message"), [
+    ('[[cases]]\nworkload = "conv4d"',
+     r"\[\[cases\]\] #1: unknown workload 'conv4d' \(allowed: conv2d"),
+    ('[[cases]]\nworkload = "conv2d"\nparams = { kernel = 3 }',
+     "unknown parameter of conv2d 'kernel'"),
+    ('[[cases]]\nworkload = "conv2d"\ndtypes = ["float64"]', "unknown dtype 'float64'"),
+    ('[[cases]]\nworkload = "conv2d"\nprecisions = ["low"]', "unknown precision 'low'"),
+    ('[[cases]]\nworkload = "conv2d"\npasses = ["bwd"]', "unknown pass 'bwd'"),
+    ('[[cases]]\nworkload = "conv2d"\nshape = 1', "unknown key 'shape'"),
+    ('[[cases]]\nparams = {}', "missing 'workload'"),
+    ('[measure]\nrounds = "many"\n[[cases]]\nworkload = "conv2d"', "rounds must be a number"),
+    ('[measure]\nrepeats = 1\n[[cases]]\nworkload = "conv2d"', "repeats >= 2"),
+    ('name = "x"', "needs at least one"),
+    ('[[cases]\nworkload = 1', "not valid TOML"),
+    ('colour = 1\n[[cases]]\nworkload = "conv2d"', "unknown key 'colour'"),
+])
+def test_malformed_profiles_get_one_line_errors(snippet, message):
+    with pytest.raises(DetcostError, match=message) as info:
+        parse_profile(snippet, "bad.toml")
+    assert "\n" not in str(info.value)
+
+
+def test_builtin_profiles_load_and_unknown_names_fail(tmp_path):
+    smoke, standard = load_profile("smoke"), load_profile("standard")
+    assert {c.family for c in smoke.cases} == {"conv", "attention", "scatter"}
+    assert {c.family for c in standard.cases} == {"conv", "attention", "scatter"}
+    assert len(standard.cases) > len(smoke.cases)
+    with pytest.raises(DetcostError, match="neither a built-in"):
+        load_profile("huge")
+    path = tmp_path / "p.toml"
+    path.write_text(GOOD)
+    assert load_profile(str(path)).name == "mine"
+
+
+def test_sample_takes_runnable_cases_of_every_family():
+    sample = load_profile("standard").sample(per_family=2)
+    assert len(sample) == 6
+    assert all(not c.skip_reason() for c in sample)
+    assert {c.family for c in sample} == {"conv", "attention", "scatter"}
+
+
+def test_case_skips_passes_the_workload_lacks():
+    case = make_case("bincount", {}, "fwdbwd", "float32", "highest")
+    assert "no fwdbwd pass" in case.skip_reason()

@@ -1,0 +1,96 @@
+import json
+
+import pytest
+
+from detcost.errors import DetcostError
+from detcost.records import (
+    SCHEMA_VERSION,
+    Header,
+    Record,
+    append,
+    mode_file_name,
+    read_run_file,
+    run_files,
+)
+
+
+def header(**over):
+    return Header(run_id="r", mode="default", mode_description="d", knobs={}, environment={},
+                  profile={}, started_at="t", **over)
+
+
+def record(case="c1", **over):
+    base = dict(run_id="r", mode="default", case_id=case, family="scatter",
+                workload="scatter_add", params={"size": 1}, pass_="fwd", dtype="float32",
+                precision="highest", status="ok", times_s=[1e-3, 2e-3], iterations=3)
+    return Record(**{**base, **over})
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "default.jsonl"
+    append(path, header())
+    append(path, record("a"))
+    append(path, record("b", status="unsupported", message="no deterministic kernel"))
+    h, records = read_run_file(path)
+    assert h.mode == "default" and h.schema_version == SCHEMA_VERSION
+    assert [r.case_id for r in records] == ["a", "b"]
+    assert records[0].times_s == [1e-3, 2e-3] and records[1].status == "unsupported"
+
+
+def test_status_must_be_known():
+    with pytest.raises(ValueError, match="status 'fine'"):
+        record(status="fine")
+
+
+def test_truncated_last_line_is_dropped_and_earlier_records_kept(tmp_path):
+    path = tmp_path / "x.jsonl"
+    append(path, header())
+    append(path, record("a"))
+    with path.open("a") as f:
+        f.write('{"kind": "record", "case_')  # a worker killed mid-write
+    _, records = read_run_file(path)
+    assert [r.case_id for r in records] == ["a"]
+
+
+def test_malformed_line_in_the_middle_names_file_and_line(tmp_path):
+    path = tmp_path / "x.jsonl"
+    append(path, header())
+    with path.open("a") as f:
+        f.write("not json\n")
+    append(path, record("a"))
+    with pytest.raises(DetcostError, match=r"x\.jsonl:2: not a JSON line"):
+        read_run_file(path)
+
+
+def test_newer_schema_and_missing_header_are_refused(tmp_path):
+    path = tmp_path / "new.jsonl"
+    path.write_text(json.dumps({**json.loads(json.dumps(header().__dict__)),
+                                "schema_version": SCHEMA_VERSION + 1}) + "\n")
+    with pytest.raises(DetcostError, match="newer than this detcost reads"):
+        read_run_file(path)
+    path.write_text(json.dumps(record().__dict__) + "\n")
+    with pytest.raises(DetcostError, match="first line is not a detcost header"):
+        read_run_file(path)
+
+
+def test_unreadable_and_missing_files(tmp_path):
+    (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(DetcostError, match="cannot read results file"):
+        read_run_file(tmp_path / "bin.jsonl")
+    with pytest.raises(DetcostError, match="no results file or folder"):
+        run_files([tmp_path / "absent"])
+
+
+def test_golden_v1_file_still_reads():
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "data" / "golden-v1.jsonl"
+    h, records = read_run_file(golden)
+    assert h.environment["gpu"] == "NVIDIA H100 80GB HBM3"
+    assert {r.status for r in records} == {"ok", "unsupported"}
+    assert all(r.replica == 1 for r in records)
+
+
+def test_mode_file_names():
+    assert mode_file_name("deterministic") == "deterministic.jsonl"
+    assert mode_file_name("deterministic", 2) == "deterministic.r2.jsonl"

@@ -1,0 +1,98 @@
+"""The parent process: a worker that dies or hangs becomes a record, and the run goes on."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from detcost import runner
+from detcost.errors import DetcostError
+from detcost.profile import load_profile
+from detcost.records import read_run_file
+
+# A benchmarks folder whose scatter test misbehaves on purpose for one workload.
+MISBEHAVING = '''
+import os, time
+FAMILY = "scatter"
+
+def test_scatter(detcost_case, detcost_measure):
+    if detcost_case.workload == "put":
+        if os.environ["MISBEHAVE"] == "crash":
+            os._exit(3)
+        time.sleep(60)
+    detcost_measure(detcost_case)
+'''
+
+
+def bench_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "bench"
+    d.mkdir()
+    (d / "conftest.py").write_text('pytest_plugins = ["detcost.plugin"]\n')
+    (d / "test_scatter.py").write_text(MISBEHAVING)
+    return d
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("how", "message"), [
+    ("crash", "worker process died (exit code 3) while measuring this case"),
+    ("hang", "timed out after 8 s while measuring this case"),
+])
+def test_a_dead_or_hung_worker_becomes_an_error_record(tmp_path, tiny_profile, monkeypatch,
+                                                        how, message):
+    monkeypatch.setenv("MISBEHAVE", how)
+    profile = load_profile(str(tiny_profile))
+    out = tmp_path / "run"
+    [outcome] = runner.run(profile, str(tiny_profile), ["default"], out, "r1",
+                           bench_dir=bench_dir(tmp_path),
+                           options=runner.RunOptions(case_timeout_s=8))
+    _, records = read_run_file(out / "default.jsonl")
+    by_workload = {r.workload: r for r in records}
+    assert outcome.planned == 3 and outcome.restarts == 1
+    assert by_workload["put"].status == "error" and by_workload["put"].message == message
+    # cases before and after the bad one were measured
+    assert [r.status for r in records if r.workload == "scatter_add"] == ["ok", "ok"]
+
+
+@pytest.mark.slow
+def test_resume_keeps_what_was_recorded_and_runs_the_rest(tmp_path, tiny_profile):
+    profile = load_profile(str(tiny_profile))
+    out = tmp_path / "run"
+    real_bench = runner.default_bench_dir()
+    runner.run(profile, str(tiny_profile), ["default"], out, "r1", bench_dir=real_bench,
+               options=runner.RunOptions(keyword="put"))
+    first = read_run_file(out / "default.jsonl")[1]
+    assert [r.workload for r in first] == ["put"]
+    runner.run(profile, str(tiny_profile), ["default"], out, "r1", bench_dir=real_bench)
+    header, records = read_run_file(out / "default.jsonl")
+    assert len(records) == 3 and records[0].digest == first[0].digest
+    assert sorted(json.loads((out / "default.plan.json").read_text())) == sorted(
+        r.case_id for r in records)
+    assert header.environment["device"] == "cpu"
+
+
+@pytest.mark.slow
+def test_a_filter_matching_nothing_is_an_error(tmp_path, tiny_profile):
+    profile = load_profile(str(tiny_profile))
+    with pytest.raises(DetcostError, match="no case matches -k 'nothing_like_this'"):
+        runner.run(profile, str(tiny_profile), ["default"], tmp_path / "o", "r",
+                   options=runner.RunOptions(keyword="nothing_like_this"))
+
+
+def test_unknown_mode_and_missing_bench_dir_fail_before_running(tmp_path, tiny_profile):
+    profile = load_profile(str(tiny_profile))
+    with pytest.raises(DetcostError, match="unknown mode 'fastest'"):
+        runner.run(profile, str(tiny_profile), ["default", "fastest"], tmp_path, "r")
+    with pytest.raises(DetcostError, match="no benchmarks folder"):
+        runner.run(profile, str(tiny_profile), ["default"], tmp_path, "r",
+                   bench_dir=tmp_path / "nowhere")
+    assert not (tmp_path / "default.jsonl").exists()
+
+
+def test_worker_command_passes_everything_through(tmp_path):
+    cmd = runner.worker_command(Path("b"), "tuned", "smoke", tmp_path / "tuned.jsonl", "r",
+                                "conv", attempt=1, replica=2, validate=True)
+    assert cmd[cmd.index("--detcost-mode") + 1] == "tuned"
+    assert cmd[cmd.index("-k") + 1] == "conv"
+    assert cmd[cmd.index("--benchmark-timer") + 1] == "detcost.timing.device_clock"
+    assert cmd[cmd.index("--detcost-replica") + 1] == "2" and "--detcost-validate" in cmd
+    assert cmd[cmd.index("--benchmark-json") + 1].endswith("tuned.benchmark.1.json")

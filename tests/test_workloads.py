@@ -1,0 +1,99 @@
+import pytest
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+from detcost.errors import DetcostError
+from detcost.workloads import WORKLOADS, Setting, get_workload, make_step
+
+CPU = torch.device("cpu")
+SMALL = {
+    "conv2d": {"n": 2, "cin": 8, "cout": 6, "hw": 10, "k": 3, "stride": 1, "groups": 1},
+    "conv3d": {"n": 1, "cin": 4, "cout": 4, "depth": 4, "hw": 6},
+    "conv_transpose2d": {"n": 2, "cin": 6, "cout": 4, "hw": 5},
+    "sdpa": {"batch": 1, "heads": 2, "seq": 16, "head_dim": 8, "backend": "math"},
+    "mha": {"batch": 2, "seq": 8, "embed": 16, "heads": 2},
+    "scatter_add": {"size": 512, "bins": 16},
+    "scatter_reduce": {"size": 512, "bins": 16, "reduce": "mean"},
+    "index_add": {"rows": 64, "bins": 8, "width": 4},
+    "index_put": {"size": 512, "bins": 16},
+    "put": {"size": 512, "bins": 16},
+    "bincount": {"size": 512, "bins": 16, "weighted": True},
+    "embedding": {"num": 16, "dim": 4, "tokens": 64},
+    "embedding_bag": {"num": 16, "dim": 4, "bags": 8, "bag_size": 3},
+}
+
+
+def build(name, pass_="fwd", dtype="float32", reference=False, **over):
+    w = get_workload(name)
+    params = {**w.params, **SMALL[name], **over}
+    setting = Setting(CPU, dtype, seed=3, reference=reference)
+    problem = w.build(params, setting)
+    return problem, make_step(problem, pass_, setting)
+
+
+def test_every_workload_has_a_small_shape_here():
+    assert set(SMALL) == set(WORKLOADS)
+
+
+@pytest.mark.parametrize("name", list(WORKLOADS))
+def test_each_pass_runs_and_returns_output_and_gradients(name):
+    for pass_ in get_workload(name).passes:
+        problem, step = build(name, pass_)
+        outputs = step()
+        expected = 1 + (len(problem.grad_leaves) if pass_ == "fwdbwd" else 0)
+        assert len(outputs) == expected
+        assert all(torch.isfinite(t.double()).all() for t in outputs)
+        work = problem.work[pass_]
+        assert work.amount > 0 and work.unit in ("TFLOP/s", "GB/s")
+
+
+# mha's inference forward takes torch's fused fast path, which the flop counter cannot see;
+# inside, attention is forced to MATH so that its matmuls are counted. (Strided convolutions
+# and grouped convolutions are left out: the counter overcounts their backward.)
+@pytest.mark.parametrize(("name", "pass_"), [
+    (n, p) for n in ("conv2d", "conv3d", "conv_transpose2d", "sdpa", "mha")
+    for p in ("fwd", "fwdbwd") if (n, p) != ("mha", "fwd")])
+def test_flop_counts_agree_with_torch_flop_counter(name, pass_):
+    problem, step = build(name, pass_)
+    counter = FlopCounterMode(display=False)
+    with counter, sdpa_kernel([SDPBackend.MATH]):
+        step()
+    assert problem.work[pass_].flops == pytest.approx(counter.get_total_flops(), rel=0.02)
+
+
+@pytest.mark.parametrize("name", list(WORKLOADS))
+def test_float64_reference_computes_the_same_function(name):
+    _, step = build(name, "fwd")
+    _, ref_step = build(name, "fwd", reference=True)
+    out, ref = step()[0], ref_step()[0]
+    if out.is_floating_point():
+        assert ref.dtype == torch.float64
+        err = (out.double() - ref).norm() / ref.norm()
+        # put without accumulate keeps whichever write lands last: that is its nondeterminism
+        assert err < (2.0 if name == "put" else 1e-5)
+    else:
+        assert torch.equal(out, ref)
+
+
+def test_reference_inputs_are_the_rounded_inputs_upcast():
+    low = Setting(CPU, "bfloat16", seed=1).randn(64)
+    ref = Setting(CPU, "bfloat16", seed=1, reference=True).randn(64)
+    assert ref.dtype == torch.float64 and torch.equal(low.double(), ref)
+
+
+def test_sdpa_skips_half_only_backends_in_float32():
+    sdpa = get_workload("sdpa")
+    assert "float16/bfloat16 only" in sdpa.skip({"backend": "flash"}, "float32")
+    assert sdpa.skip({"backend": "efficient"}, "float32") is None
+
+
+def test_layouts_change_memory_format_not_values():
+    _, nchw = build("conv2d", layout="nchw")
+    _, last = build("conv2d", layout="channels_last")
+    assert torch.allclose(nchw()[0], last()[0], atol=1e-5)
+
+
+def test_unknown_workload():
+    with pytest.raises(DetcostError, match="unknown workload 'conv4d'"):
+        get_workload("conv4d")
