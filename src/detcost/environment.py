@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import socket
 import subprocess
@@ -46,7 +47,11 @@ def nvidia_smi() -> dict[str, str]:
 
 
 def git_commit(repo: Path) -> dict[str, Any]:
+    """The checkout's commit; $DETCOST_GIT_COMMIT where the code was copied without its
+    history (a container, a remote GPU box)."""
     commit = _run(["git", "rev-parse", "HEAD"], cwd=repo)
+    if commit is None:
+        return {"commit": os.environ.get("DETCOST_GIT_COMMIT"), "dirty": None}
     status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo)
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
