@@ -37,3 +37,57 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600
     """The CLI as a user runs it: `python -m detcost ...` in a new process."""
     return subprocess.run([sys.executable, "-m", "detcost", *args], capture_output=True,
                           text=True, cwd=cwd or ROOT, timeout=timeout, check=False)
+
+
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+
+
+def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
+                        replicas: int = 1, broken: bool = False) -> Path:
+    """A run in default, deterministic and one single-knob mode, with made-up but consistent
+    numbers: deterministic is `slow` times slower on the scatter case, default varies."""
+    from detcost.records import Header, Record, append, mode_file_name
+
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {"gpu": gpu, "torch": "2.11.0", "cuda": "13.0", "cudnn": 91900,
+           "git": {"commit": "abc"}}
+    cases = [("scatter", "scatter_add", "scatter_add(size=8,bins=2)", "float32", "highest",
+              "GB/s"),
+             ("conv", "conv2d", f"conv2d(n=1,{HOSTILE})", "bfloat16", "highest", "TFLOP/s"),
+             ("conv", "conv2d", "conv2d(n=2)", "float32", "high", "TFLOP/s")]
+    for mode in ("default", "deterministic", "cudnn-deterministic"):
+        for replica in range(1, replicas + 1):
+            path = folder / mode_file_name(mode, replica)
+            append(path, Header(run_id=run_id, mode=mode, mode_description="", knobs={},
+                                environment=env, profile={}, started_at="t", replica=replica,
+                                ceilings={"copy_gbs": 3000.0, "bf16_tflops": 800.0}))
+            for family, workload, shape, dtype, precision, unit in cases:
+                factor = slow if (mode == "deterministic" and family == "scatter") else 1.0
+                times = [factor * t * 1e-3 for t in (1.0, 1.01, 0.99, 1.02, 0.98)]
+                varied = mode == "default" and family == "scatter"
+                distinct = 2 if (varied or (broken and mode == "deterministic")) else 1
+                append(path, Record(
+                    run_id=run_id, mode=mode, case_id=f"{shape}-fwd-{dtype}-{precision}",
+                    family=family, workload=workload, params={}, pass_="fwd", dtype=dtype,
+                    precision=precision, status="ok", times_s=times, iterations=10,
+                    work_unit=unit, work_amount=1.0, repeats=4, distinct_digests=distinct,
+                    digest=f"d-{mode}-{replica if varied else 1}", max_ulp_diff=3 * varied,
+                    error_vs_float64=1e-3, replica=replica, bound="copy_gbs",
+                    fraction_of_ceiling=0.5))
+            append(path, Record(
+                run_id=run_id, mode=mode, case_id="put(size=8)-fwd-float32-highest",
+                family="scatter", workload="put", params={}, pass_="fwd", dtype="float32",
+                precision="highest", replica=replica,
+                status="unsupported" if mode == "deterministic" else "ok",
+                message="put_ does not have a deterministic implementation",
+                times_s=[1e-3] * 5, iterations=1, work_unit="GB/s", work_amount=1.0,
+                repeats=4, distinct_digests=1, digest="p"))
+    return folder
+
+
+@pytest.fixture
+def two_gpu_results(tmp_path: Path) -> Path:
+    raw = tmp_path / "results" / "raw"
+    write_synthetic_run(raw / "a", "GPU-A", "run-a", slow=2.0, replicas=2)
+    write_synthetic_run(raw / "b", f"GPU-B {HOSTILE}", "run-b", slow=3.0)
+    return tmp_path / "results"

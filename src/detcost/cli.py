@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
+from .decision import DEFAULT_BUDGET
 from .errors import DetcostError
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE, MODES
 from .profile import BUILTIN, Profile, load_profile
@@ -170,16 +171,84 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def _load(paths: Sequence[Path], out: Path):
     from . import frame
-    from .report.page import write_run_page
 
-    data = frame.load(args.paths or [args.out / "raw"])
+    where = list(paths) or [out / "raw"]
+    data = frame.load(where)
     if data.empty:
-        raise DetcostError("no records found in " + ", ".join(map(str, args.paths)))
-    page = write_run_page(data, args.out / "report.html", "detcost report")
-    console.print(f"report: {page}")
+        raise DetcostError("no records found in " + ", ".join(map(str, where)))
+    return data
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report.dashboard import build_dashboard
+
+    index = build_dashboard(_load(args.paths, args.out), args.out / "dashboard", args.budget)
+    console.print(f"dashboard: {index}")
     return 0
+
+
+def _run_ids(data, name: str) -> str:
+    """A run named by its id, or by a folder or file of it."""
+    if name in set(data["run_id"]):
+        return name
+    path = Path(name)
+    ids = set(data[data["file"].map(lambda f: Path(f).is_relative_to(path.resolve())
+                                    or Path(f) == path)]["run_id"]) if path.exists() else set()
+    if len(ids) != 1:
+        raise DetcostError(f"{name!r} names no single run (runs: "
+                           f"{', '.join(sorted(set(data['run_id'])))})")
+    return ids.pop()
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import frame
+    from .decision import decision_table
+
+    if args.runs and len(args.runs) != 2:
+        raise DetcostError("compare takes no run (every run) or two runs (A B)")
+    named = [p for p in map(Path, args.runs or []) if p.exists()]
+    raw = args.out / "raw"
+    data = _load([raw, *named] if raw.exists() else named, args.out)
+    out = _stdout()
+    if not args.runs:
+        table = decision_table(frame.compare_modes(data), args.budget)
+        view = Table(title=f"Deterministic mode: cost and verdict (budget {args.budget:.2f}x)")
+        for col in ("environment", "family", "verdict", "geomean", "worst", "worst case",
+                    "nondet. by default", "unsupported"):
+            view.add_column(col)
+        for r in table.itertuples():
+            view.add_row(escape(r.env), r.family, r.verdict, f"{r.geomean_slowdown:.2f}x",
+                         f"{r.worst_slowdown:.2f}x", escape(r.worst_case),
+                         f"{r.nondeterministic_by_default}/{r.measured}", str(r.unsupported))
+        out.print(view)
+        return 0
+    run_a, run_b = (_run_ids(data, name) for name in args.runs)
+    rows = frame.compare_runs(data, run_a, run_b)
+    view = Table(title=f"{run_a} (A) against {run_b} (B)")
+    for col in ("case", "slowdown A", "slowdown B", "B/A slowdown", "B/A default time"):
+        view.add_column(col, justify="left" if col == "case" else "right")
+    for r in rows.sort_values("slowdown_b_over_a", ascending=False).itertuples():
+        view.add_row(escape(r.case_id), _x(r.slowdown_a), _x(r.slowdown_b),
+                     _x(r.slowdown_b_over_a), _x(r.default_time_b_over_a))
+    out.print(view)
+    return 0
+
+
+def _x(value: float) -> str:
+    return "-" if value != value else f"{value:.2f}x"
+
+
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value < 1.0:
+        raise argparse.ArgumentTypeError(f"budget must be a slowdown >= 1.0 (1.10 accepts "
+                                         f"10%), not {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,11 +285,21 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--bench-dir", type=Path)
     validate.set_defaults(func=cmd_validate)
 
-    report = sub.add_parser("report", help="build the report page from result files")
+    report = sub.add_parser("report", help="build the dashboard (OUT/dashboard) from result "
+                            "files; needs no GPU")
     report.add_argument("paths", nargs="*", type=Path, help="result files or folders "
                         "(default: OUT/raw)")
     report.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    report.add_argument("--budget", type=_budget, default=DEFAULT_BUDGET,
+                        help="slowdown you accept, for the verdicts (default 1.10: 10%%)")
     report.set_defaults(func=cmd_report)
+
+    compare = sub.add_parser("compare", help="the decision table in the terminal, or two runs "
+                             "case by case (compare A B)")
+    compare.add_argument("runs", nargs="*", help="two run ids or run folders")
+    compare.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    compare.add_argument("--budget", type=_budget, default=DEFAULT_BUDGET)
+    compare.set_defaults(func=cmd_compare)
 
     lister = sub.add_parser("list", help="list workloads, modes and profiles")
     lister.set_defaults(func=cmd_list)

@@ -41,7 +41,10 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "max_abs_diff": r.max_abs_diff, "max_rel_diff": r.max_rel_diff,
                 "max_ulp_diff": r.max_ulp_diff, "error_vs_float64": r.error_vs_float64,
                 "replica": r.replica, "validation": r.validation, "file": str(path),
-                "ceilings": header.ceilings,
+                "bound": r.bound, "fraction_of_ceiling": r.fraction_of_ceiling,
+                "ceilings": header.ceilings, "driver": env.get("smi_driver_version"),
+                "cuda": env.get("cuda"), "cudnn": env.get("cudnn"),
+                "commit": (env.get("git") or {}).get("commit"),
             })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
@@ -58,7 +61,14 @@ def add_statistics(frame: pd.DataFrame) -> pd.DataFrame:
     frame["noisy"] = frame["iqr_over_median"] > NOISY_IQR
     frame["throughput"] = frame["work_amount"] / frame["median_s"]
     frame["nondeterministic"] = frame["distinct_digests"] > 1
+    frame["numerics"] = [numerics(d, p) for d, p in zip(frame["dtype"], frame["precision"],
+                                                          strict=True)]
     return frame
+
+
+def numerics(dtype: str, precision: str) -> str:
+    """'float32/high', or the dtype alone where the matmul precision has no effect."""
+    return f"{dtype}/{precision}" if dtype == "float32" else dtype
 
 
 def _bootstrap_ratio(num: np.ndarray, den: np.ndarray, rng: np.random.Generator
@@ -77,9 +87,10 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
     """One row per case present in both modes of one run: slowdown (mode / baseline median
     time) with a bootstrap interval, throughput ratio, and what each mode's variance was."""
     cols = ["env", "gpu", "torch", "run_id", "case_id", "family", "workload", "shape",
-            "pass_", "dtype", "precision"]
-    base = frame[frame["mode"] == baseline]
-    other = frame[frame["mode"] == mode]
+            "pass_", "dtype", "precision", "numerics"]
+    first = frame[frame["replica"] == 1] if "replica" in frame else frame
+    base = first[first["mode"] == baseline]
+    other = first[first["mode"] == mode]
     if base.empty or other.empty:
         return pd.DataFrame(columns=[*cols, "slowdown"])
     merged = base.merge(other, on=CASE_KEY, suffixes=("_base", "_mode"))
@@ -133,6 +144,44 @@ def validation_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def compare_all_modes(frame: pd.DataFrame, baseline: str = BASELINE_MODE) -> pd.DataFrame:
+    """compare_modes for every other mode present: the cost of each knob on its own."""
+    modes = [m for m in dict.fromkeys(frame["mode"]) if m != baseline]
+    parts = [compare_modes(frame, m, baseline) for m in modes]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def across_processes(frame: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Per case measured in two processes of one mode (replicas 1 and 2): whether the output
+    digests match across the processes, and how far the two medians are apart."""
+    ok = frame[(frame["mode"] == mode) & (frame["status"] == "ok")]
+    one, two = ok[ok["replica"] == 1], ok[ok["replica"] == 2]
+    if one.empty or two.empty:
+        return pd.DataFrame(columns=[*CASE_KEY, "same_digest", "spread"])
+    merged = one.merge(two, on=CASE_KEY, suffixes=("", "_2"))
+    merged["same_digest"] = merged["digest"] == merged["digest_2"]
+    merged["spread"] = (merged["median_s_2"] / merged["median_s"] - 1).abs()
+    merged["mode"] = mode
+    return merged[[*CASE_KEY, "gpu", "torch", "family", "shape", "pass_", "dtype",
+                   "precision", "numerics", "mode", "same_digest", "spread", "digest",
+                   "digest_2", "distinct_digests", "iqr_over_median", "iqr_over_median_2"]]
+
+
+def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
+                 mode: str = DETERMINISTIC_MODE) -> pd.DataFrame:
+    """Case by case between two runs (two GPUs, two torch versions): each run's slowdown
+    and the ratio of their default-mode median times (B over A)."""
+    comparison = compare_modes(frame[frame["run_id"].isin([run_a, run_b])], mode)
+    a = comparison[comparison["run_id"] == run_a]
+    b = comparison[comparison["run_id"] == run_b]
+    keep = ["case_id", "family", "status", "slowdown", "median_s_base", "env"]
+    merged = a[keep].merge(b[keep], on=["case_id", "family"], suffixes=("_a", "_b"))
+    merged["default_time_b_over_a"] = merged["median_s_base_b"] / merged["median_s_base_a"]
+    merged["slowdown_b_over_a"] = merged["slowdown_b"] / merged["slowdown_a"]
+    return merged
+
+
 def geomean(values: pd.Series) -> float:
     v = values.dropna()
     v = v[v > 0]
@@ -144,7 +193,10 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     many cases were nondeterministic by default or unsupported when deterministic."""
     def summarize(g: pd.DataFrame) -> pd.Series:
         ok = g[g["status"] == "ok"]
-        worst = ok.loc[ok["slowdown"].idxmax()] if len(ok) else None
+        # The worst case is taken among steady measurements: a noisy one is counted apart.
+        noisy = ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool)
+        steady = ok[~noisy]
+        worst = steady.loc[steady["slowdown"].idxmax()] if len(steady) else None
         return pd.Series({
             "cases": len(g),
             "measured": len(ok),
@@ -153,6 +205,7 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             "worst_case": worst["case_id"] if worst is not None else "",
             "nondeterministic_by_default": int((g["distinct_digests_base"] > 1).sum()),
             "unsupported": int((g["status_mode"] == "unsupported").sum()),
+            "noisy": int(noisy.sum()),
         })
 
     if comparison.empty:

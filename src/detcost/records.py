@@ -158,4 +158,4 @@ def run_files(paths: Iterable[Path]) -> list[Path]:
             found.append(p)
         else:
             raise DetcostError(f"no results file or folder at {p}")
-    return found
+    return list(dict.fromkeys(p.resolve() for p in found))  # a file named twice reads once

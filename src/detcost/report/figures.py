@@ -1,6 +1,13 @@
-"""One pure function per figure: frame in, plotly Figure out. No file is written here."""
+"""One pure function per figure: frames in, plotly Figure out. Nothing is written here.
+
+Every point carries a filter key in `ids` (and heatmap rows in `meta`), so the dashboard's
+filters can show a subset without rebuilding the figure. Strings from result files are
+escaped before plotly renders them as (a subset of) HTML.
+"""
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import pandas as pd
@@ -9,81 +16,301 @@ from plotly.subplots import make_subplots
 
 FAMILY_COLORS = {"conv": "#1f77b4", "attention": "#d62728", "scatter": "#2ca02c",
                  "other": "#9467bd"}
-_BAR_HEIGHT = 22
+MODE_ORDER = ("cublas-workspace", "cudnn-deterministic", "tuned", "deterministic-nofill",
+              "deterministic")
+_ROW = 20
+CONFIG = {"displaylogo": False, "responsive": True,
+          "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-def _height(rows: int) -> int:
-    return max(320, 140 + _BAR_HEIGHT * rows)
+def _height(rows: int, extra: int = 160) -> int:
+    return max(320, extra + _ROW * rows)
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
 
 
 def case_label(row: pd.Series) -> str:
-    """Case name on an axis: the shape, then pass/dtype/precision."""
-    precision = f"/{row['precision']}" if row["dtype"] == "float32" else ""
-    return f"{row['shape']} · {row['pass_']} · {row['dtype']}{precision}"
+    """A case on an axis: shape, pass, and the numerics where they are not a facet."""
+    return f"{_e(row['shape'])} · {row['pass_']} · {_e(row['numerics'])}"
+
+
+def shape_label(row: pd.Series) -> str:
+    return f"{_e(row['shape'])} · {row['pass_']}"
+
+
+def labels(rows: pd.DataFrame, label=case_label) -> pd.Series:
+    """Axis labels; prefixed with the GPU and torch where rows come from several
+    environments, so that two GPUs' cases never share a row."""
+    base = rows.apply(label, axis=1)
+    if rows["env"].nunique() > 1:
+        return _e_series(rows["env"]) + " · " + base
+    return base
+
+
+def _e_series(values: pd.Series) -> pd.Series:
+    return values.map(_e)
+
+
+def filter_key(row: pd.Series) -> str:
+    """What the dashboard's filters match (gpu, torch, family, dtype, precision), then the
+    environment and case, which make it unique: plotly merges points that share an id."""
+    keys = ("gpu", "torch", "family", "dtype", "precision", "env", "case_id")
+    return "|".join(f"{k}={row[k]}" for k in keys)
 
 
 def empty_figure(title: str, why: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=why, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(title=title, height=240, xaxis_visible=False, yaxis_visible=False)
+    fig.add_annotation(text=_e(why), showarrow=False, x=0.5, y=0.5, xref="paper",
+                       yref="paper")
+    fig.update_layout(title=title, height=220, xaxis_visible=False, yaxis_visible=False)
     return fig
 
 
 def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
-    """Deterministic / default median time per case, with its bootstrap 95% interval,
-    coloured by family, costliest on top."""
-    title = "Slowdown of deterministic mode, per case (median time ratio, 95% interval)"
+    """Deterministic / default median time per case with its bootstrap 95% interval, one
+    column per numerics (dtype / float32 precision), cases grouped by family."""
+    title = "Slowdown of deterministic mode per case (median time ratio, 95% interval)"
     ok = comparison[comparison["status"] == "ok"].copy()
     if ok.empty:
         return empty_figure(title, "no case was measured in both modes")
-    ok["label"] = ok.apply(case_label, axis=1)
-    ok = ok.sort_values("slowdown")
-    fig = go.Figure()
-    for family, g in ok.groupby("family", sort=False):
-        fig.add_trace(go.Bar(
-            x=g["slowdown"], y=g["label"], orientation="h", name=family,
-            marker_color=FAMILY_COLORS.get(family, "#7f7f7f"),
-            error_x={"type": "data", "symmetric": False,
-                     "array": (g["slowdown_high"] - g["slowdown"]).clip(lower=0),
-                     "arrayminus": (g["slowdown"] - g["slowdown_low"]).clip(lower=0)},
-            customdata=np.stack([g["case_id"], g["median_s_base"] * 1e3,
-                                 g["median_s_mode"] * 1e3], axis=1),
-            hovertemplate="%{customdata[0]}<br>slowdown %{x:.3f}x<br>default "
-                          "%{customdata[1]:.3f} ms, deterministic %{customdata[2]:.3f} ms"
-                          "<extra></extra>"))
-    fig.add_vline(x=1.0, line_dash="dot", line_color="black")
-    fig.update_layout(title=title, barmode="overlay", height=_height(len(ok)),
-                      xaxis_title="slowdown (x, log scale)", xaxis_type="log",
-                      yaxis={"categoryorder": "array", "categoryarray": list(ok["label"])},
-                      legend_title="family", margin={"l": 10})
+    ok["label"] = ok.apply(shape_label, axis=1)
+    ok["key"] = ok.apply(filter_key, axis=1)
+    columns = sorted(ok["numerics"].unique())
+    order = (ok.groupby("label").agg(family=("family", "first"), worst=("slowdown", "max"))
+             .sort_values(["family", "worst"], ascending=[False, True]).index.tolist())
+    fig = make_subplots(rows=1, cols=len(columns), shared_yaxes=True,
+                        subplot_titles=[_e(c) for c in columns], horizontal_spacing=0.01)
+    low = min(ok["slowdown_low"].min(), ok["slowdown"].min(), 1.0)
+    high = max(ok["slowdown_high"].max(), ok["slowdown"].max(), 1.0)
+    span = [np.log10(low) - 0.05, np.log10(high) + 0.05]  # one scale for every column
+    for col, numerics in enumerate(columns, start=1):
+        part = ok[ok["numerics"] == numerics]
+        for family, g in part.groupby("family", sort=True):
+            fig.add_trace(go.Scatter(
+                x=g["slowdown"], y=g["label"], mode="markers", name=family,
+                legendgroup=family, showlegend=col == 1, ids=g["key"],
+                marker={"color": FAMILY_COLORS.get(family, "#7f7f7f"), "size": 9},
+                error_x={"type": "data", "symmetric": False,
+                         "array": (g["slowdown_high"] - g["slowdown"]).clip(lower=0),
+                         "arrayminus": (g["slowdown"] - g["slowdown_low"]).clip(lower=0)},
+                customdata=np.stack([g["env"].map(_e), g["median_s_base"] * 1e3,
+                                     g["median_s_mode"] * 1e3], axis=1),
+                hovertemplate="%{y}<br>%{x:.3f}x  (default %{customdata[1]:.3f} ms, "
+                              "deterministic %{customdata[2]:.3f} ms)<br>%{customdata[0]}"
+                              "<extra></extra>"), row=1, col=col)
+        fig.add_vline(x=1.0, line_dash="dot", line_color="black", row=1, col=col)
+        fig.update_xaxes(type="log", title_text="slowdown (x)", range=span, row=1, col=col)
+    fig.update_yaxes(categoryorder="array", categoryarray=order, row=1, col=1)
+    fig.update_layout(title=title, height=_height(len(order)), legend_title="family",
+                      margin={"l": 10, "r": 10})
     return fig
 
 
-def default_variance_by_case(frame: pd.DataFrame, mode: str = "default") -> go.Figure:
-    """Run-to-run variance in one mode: distinct output digests out of N repeats, and the
-    largest difference from the first run in units in the last place."""
-    title = f"Run-to-run variance in {mode} mode (same inputs, repeated)"
-    ok = frame[(frame["mode"] == mode) & (frame["status"] == "ok")].copy()
+def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "deterministic")
+                     ) -> go.Figure:
+    """Distinct output digests out of N repeats per case, default beside deterministic;
+    a deterministic case with more than one is a broken promise and is called out."""
+    title = "Run-to-run variance: distinct outputs out of N repeats on identical inputs"
+    ok = frame[frame["mode"].isin(modes) & (frame["status"] == "ok")
+               & (frame["replica"] == 1)].copy()
     if ok.empty:
-        return empty_figure(title, f"no case was measured in {mode} mode")
-    ok["label"] = ok.apply(case_label, axis=1)
-    ok = ok.sort_values(["distinct_digests", "max_ulp_diff", "label"])
+        return empty_figure(title, "no case was measured")
+    ok["label"] = labels(ok)
+    ok["key"] = ok.apply(filter_key, axis=1)
+    broken = ok[(ok["mode"] != "default") & (ok["distinct_digests"] > 1)]
+    if len(broken):
+        title += f" — {len(broken)} deterministic case(s) varied: a broken promise"
+    order = (ok[ok["mode"] == modes[0]].sort_values(["distinct_digests", "max_ulp_diff"])
+             ["label"].drop_duplicates().tolist())
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.02,
-                        subplot_titles=("distinct outputs out of N repeats",
+                        subplot_titles=("distinct digests out of N",
                                         "max difference to the first run (ULP)"))
-    colors = np.where(ok["distinct_digests"] > 1, "#d62728", "#2ca02c")
-    fig.add_trace(go.Bar(x=ok["distinct_digests"], y=ok["label"], orientation="h",
-                         marker_color=colors, name="distinct digests",
-                         customdata=ok["repeats"],
-                         hovertemplate="%{y}<br>%{x} distinct of %{customdata}<extra></extra>"),
-                  row=1, col=1)
-    fig.add_trace(go.Bar(x=ok["max_ulp_diff"].clip(lower=0) + 1, y=ok["label"],
-                         orientation="h", marker_color=colors, name="max ULP + 1",
-                         customdata=ok["max_ulp_diff"],
-                         hovertemplate="%{y}<br>%{customdata} ULP<extra></extra>"),
-                  row=1, col=2)
+    colors = {"default": "#d62728", "deterministic": "#2ca02c"}
+    for mode in modes:
+        g = ok[ok["mode"] == mode]
+        common = {"y": g["label"], "orientation": "h", "name": mode, "legendgroup": mode,
+                  "ids": g["key"], "marker_color": colors.get(mode, "#7f7f7f")}
+        fig.add_trace(go.Bar(x=g["distinct_digests"], customdata=g["repeats"],
+                             hovertemplate="%{y}<br>%{x} distinct of %{customdata}"
+                                           "<extra>" + mode + "</extra>", **common),
+                      row=1, col=1)
+        fig.add_trace(go.Bar(x=g["max_ulp_diff"] + 1, showlegend=False,
+                             customdata=g["max_ulp_diff"],
+                             hovertemplate="%{y}<br>%{customdata} ULP<extra>" + mode +
+                                           "</extra>", **common), row=1, col=2)
     fig.update_xaxes(title_text="distinct digests", row=1, col=1)
     fig.update_xaxes(title_text="max ULP difference + 1 (log)", type="log", row=1, col=2)
-    fig.update_layout(title=title, showlegend=False, height=_height(len(ok)),
-                      yaxis={"categoryorder": "array", "categoryarray": list(ok["label"])})
+    fig.update_yaxes(categoryorder="array", categoryarray=order, row=1, col=1)
+    fig.update_layout(title=title, barmode="group", height=_height(2 * len(order), 120),
+                      margin={"l": 10, "r": 10})
+    return fig
+
+
+def throughput_by_precision(frame: pd.DataFrame,
+                            modes: tuple[str, ...] = ("default", "deterministic")
+                            ) -> go.Figure:
+    """For every shape measured in more than one numerics: throughput per numerics, default
+    beside deterministic, so the precision trade-off sits next to the determinism one."""
+    title = "Throughput across float32 matmul precisions and dtypes, by mode"
+    ok = frame[frame["mode"].isin(modes) & (frame["status"] == "ok")
+               & (frame["replica"] == 1)].copy()
+    if ok.empty:
+        return empty_figure(title, "no shape was measured in more than one precision/dtype")
+    ok["label"] = labels(ok, shape_label)
+    swept = ok.groupby("label")["numerics"].nunique()
+    ok = ok[ok["label"].isin(swept[swept > 1].index)]
+    if ok.empty:
+        return empty_figure(title, "no shape was measured in more than one precision/dtype")
+    ok["key"] = ok.apply(filter_key, axis=1)
+    shapes = sorted(ok["label"].unique())
+    fig = make_subplots(rows=len(shapes), cols=1, subplot_titles=shapes, vertical_spacing=0.3 /
+                        max(1, len(shapes)))
+    for row, shape in enumerate(shapes, start=1):
+        g = ok[ok["label"] == shape]
+        for mode in modes:
+            m = g[g["mode"] == mode].sort_values("numerics")
+            fig.add_trace(go.Bar(x=m["numerics"], y=m["throughput"], name=mode,
+                                 legendgroup=mode, showlegend=row == 1, ids=m["key"],
+                                 marker_color={"default": "#7f7f7f"}.get(mode, "#2ca02c"),
+                                 customdata=m["work_unit"],
+                                 hovertemplate="%{x}: %{y:.1f} %{customdata}<extra>" + mode +
+                                               "</extra>"), row=row, col=1)
+        fig.update_yaxes(title_text=_e(g["work_unit"].iloc[0]), row=row, col=1)
+    fig.update_layout(title=title, barmode="group", height=max(360, 230 * len(shapes)))
+    return fig
+
+
+def accuracy_vs_throughput(frame: pd.DataFrame,
+                           modes: tuple[str, ...] = ("default", "deterministic")) -> go.Figure:
+    """Error against float64 (x) and throughput (y) per case and mode: faster numerics buy
+    speed with accuracy; determinism buys reproducibility with speed."""
+    title = "Accuracy (error vs float64) against throughput, per case and mode"
+    ok = frame[frame["mode"].isin(modes) & (frame["status"] == "ok") & (frame["replica"] == 1)
+               & (frame["error_vs_float64"] > 0) & (frame["work_unit"] == "TFLOP/s")].copy()
+    if ok.empty:
+        return empty_figure(title, "no compute-bound case has an error against float64")
+    ok["label"] = labels(ok)
+    ok["key"] = ok.apply(filter_key, axis=1)
+    fig = go.Figure()
+    symbols = {"default": "circle", "deterministic": "diamond-open"}
+    for (numerics, mode), g in ok.groupby(["numerics", "mode"], sort=True):
+        fig.add_trace(go.Scatter(
+            x=g["error_vs_float64"], y=g["throughput"], mode="markers", ids=g["key"],
+            name=f"{_e(numerics)} · {mode}", marker={"symbol": symbols.get(mode, "x"),
+                                                     "size": 9},
+            text=g["label"], hovertemplate="%{text}<br>error %{x:.2e}<br>%{y:.1f} TFLOP/s"
+                                           "<extra></extra>"))
+    fig.update_layout(title=title, height=520, xaxis={"type": "log",
+                                                      "title": "relative error vs float64"},
+                      yaxis={"type": "log", "title": "TFLOP/s"})
+    return fig
+
+
+def knob_attribution(comparisons: pd.DataFrame) -> go.Figure:
+    """Slowdown of each single-knob mode against default, per case: which knob costs what.
+    The deterministic-nofill column separates the kernels from the memory fill."""
+    title = "Cost per knob: slowdown of each mode against default"
+    ok = comparisons[(comparisons["status"] == "ok")
+                     & comparisons["mode"].isin(MODE_ORDER)].copy()
+    if ok.empty:
+        return empty_figure(title, "run the single-knob modes to attribute the cost")
+    ok["label"] = labels(ok)
+    ok["key"] = ok.apply(filter_key, axis=1)
+    table = ok.pivot_table(index="label", columns="mode", values="slowdown", aggfunc="first")
+    keys = ok.groupby("label")["key"].first().reindex(table.index)
+    modes = [m for m in MODE_ORDER if m in table.columns]
+    table = table[modes].sort_values(modes[-1])
+    keys = keys.reindex(table.index)
+    z = np.log2(table.to_numpy(dtype=float))
+    text = [[f"{v:.2f}x" if np.isfinite(v) else "" for v in row] for row in table.to_numpy()]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=modes, y=list(table.index), text=text, texttemplate="%{text}", zmid=0,
+        colorscale="RdBu_r", zmin=-2, zmax=2, meta={"rowkeys": list(keys)},
+        colorbar={"title": "slowdown", "tickvals": [-2, -1, 0, 1, 2],
+                  "ticktext": ["0.25x", "0.5x", "1x", "2x", "4x+"]},
+        hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
+    fig.update_layout(title=title, height=_height(len(table), 180),
+                      xaxis={"side": "top"}, margin={"l": 10})
+    return fig
+
+
+def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
+    """The same cases side by side for each environment (GPU x torch version)."""
+    title = "Slowdown per case in each environment"
+    ok = comparison[comparison["status"] == "ok"].copy()
+    if ok["env"].nunique() < 2:
+        return empty_figure(title, "one environment so far: add a run on another GPU or torch")
+    ok["label"] = ok.apply(case_label, axis=1)
+    ok["key"] = ok.apply(filter_key, axis=1)
+    order = ok.groupby("label")["slowdown"].max().sort_values().index.tolist()
+    fig = go.Figure()
+    for env, g in ok.groupby("env", sort=True):
+        fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=_e(env),
+                             ids=g["key"], hovertemplate="%{y}<br>%{x:.3f}x<extra>" + _e(env)
+                             + "</extra>"))
+    fig.add_vline(x=1.0, line_dash="dot", line_color="black")
+    fig.update_layout(title=title, barmode="group", height=_height(2 * len(order), 160),
+                      xaxis={"type": "log", "title": "slowdown (x, log)"},
+                      yaxis={"categoryorder": "array", "categoryarray": order},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      margin={"l": 10})
+    return fig
+
+
+def efficiency_by_case(frame: pd.DataFrame, mode: str = "default") -> go.Figure:
+    """Default-mode throughput as a fraction of the ceiling that bounds it (matmul rate of
+    its numerics, or copy bandwidth), measured on the same GPU in the same run."""
+    title = f"Baseline efficiency: {mode}-mode throughput as a fraction of the device ceiling"
+    ok = frame[(frame["mode"] == mode) & (frame["status"] == "ok") & (frame["replica"] == 1)
+               & frame["fraction_of_ceiling"].notna()].copy()
+    if ok.empty:
+        return empty_figure(title, "no ceiling was measured (a GPU run measures them)")
+    ok["label"] = ok.apply(case_label, axis=1)
+    ok["key"] = ok.apply(filter_key, axis=1)
+    order = ok.groupby("label")["fraction_of_ceiling"].max().sort_values().index.tolist()
+    fig = go.Figure()
+    for env, g in ok.groupby("env", sort=True):
+        fig.add_trace(go.Bar(x=g["fraction_of_ceiling"], y=g["label"], orientation="h",
+                             name=_e(env), ids=g["key"],
+                             customdata=np.stack([g["bound"], g["throughput"],
+                                                  g["work_unit"]], axis=1),
+                             hovertemplate="%{y}<br>%{x:.0%} of %{customdata[0]} "
+                                           "(%{customdata[1]:.1f} %{customdata[2]})"
+                                           "<extra></extra>"))
+    fig.update_layout(title=title, barmode="group", height=_height(len(order) * max(
+        1, ok["env"].nunique()), 160), xaxis={"title": "fraction of ceiling",
+                                              "tickformat": ".0%"},
+                      yaxis={"categoryorder": "array", "categoryarray": order},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      margin={"l": 10})
+    return fig
+
+
+def noise_against_slowdown(comparison: pd.DataFrame, spread: pd.DataFrame) -> go.Figure:
+    """Each case's slowdown against the spread between two default-mode processes: a
+    slowdown is only a finding where it is well outside that noise."""
+    title = "Slowdown against run-to-run noise (two default-mode processes)"
+    if spread.empty:
+        return empty_figure(title, "run default mode twice (--replica 2) to measure noise")
+    ok = comparison[comparison["status"] == "ok"].merge(
+        spread[["env", "run_id", "case_id", "spread"]], on=["env", "run_id", "case_id"])
+    if ok.empty:
+        return empty_figure(title, "no case has both a slowdown and a second process")
+    ok["label"] = ok.apply(case_label, axis=1)
+    ok["key"] = ok.apply(filter_key, axis=1)
+    ok["effect"] = (ok["slowdown"] - 1).abs()
+    fig = go.Figure()
+    for env, g in ok.groupby("env", sort=True):
+        fig.add_trace(go.Scatter(x=g["spread"] * 100, y=g["effect"] * 100, mode="markers",
+                                 name=_e(env), ids=g["key"], text=g["label"],
+                                 hovertemplate="%{text}<br>noise %{x:.1f}%, "
+                                               "|slowdown - 1| %{y:.1f}%<extra></extra>"))
+    top = max(ok["spread"].max(), ok["effect"].max()) * 100
+    fig.add_trace(go.Scatter(x=[0.01, top], y=[0.01, top], mode="lines", name="effect = noise",
+                             line={"dash": "dot", "color": "black"}, hoverinfo="skip"))
+    fig.update_layout(title=title, height=520,
+                      xaxis={"type": "log", "title": "spread between two processes (%)"},
+                      yaxis={"type": "log", "title": "|slowdown - 1| (%)"})
     return fig

@@ -1,0 +1,155 @@
+"""The static dashboard: results/dashboard/index.html (every environment), one page per
+environment, plotly.js shipped once beside them, and every table as CSV. Works offline
+from a file URL."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+from plotly.offline import get_plotlyjs
+
+from .. import frame as fr
+from ..decision import DEFAULT_BUDGET, decision_table
+from ..modes import DETERMINISTIC_MODE
+from . import figures
+from .html import FILTER_KEYS, figure_div, filters_html, page, table_html
+
+PLOTLY_FILE = "plotly.min.js"
+DECISION_COLUMNS = ["env", "family", "verdict", "geomean_slowdown", "worst_slowdown",
+                    "worst_case", "measured", "nondeterministic_by_default", "unsupported",
+                    "noisy", "why"]
+CASE_COLUMNS = ["env", "case_id", "family", "numerics", "status", "slowdown", "slowdown_low",
+                "slowdown_high", "median_s_base", "median_s_mode", "throughput_base",
+                "work_unit", "distinct_digests_base", "distinct_digests_mode",
+                "max_ulp_diff_base", "error_vs_float64_base", "noisy_base", "message"]
+ENV_COLUMNS = ["env", "gpu", "torch", "driver", "cuda", "cudnn", "commit", "runs"]
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def findings_html(frame: pd.DataFrame) -> str:
+    """What a reader must see first: deterministic cases whose output varied within a
+    process or across two processes (a broken promise), then what default mode did."""
+    det = frame[(frame["mode"] == DETERMINISTIC_MODE) & (frame["status"] == "ok")]
+    within = det[det["distinct_digests"] > 1]
+    across = fr.across_processes(frame, DETERMINISTIC_MODE)
+    broken_across = across[~across["same_digest"]]
+    parts = []
+    for r in within.itertuples():
+        parts.append(f'<div class="finding">Broken promise: <b>{html.escape(r.case_id)}</b> on '
+                     f"{html.escape(r.env)} gave {r.distinct_digests} different outputs in "
+                     f"{r.repeats} repeats in deterministic mode.</div>")
+    for r in broken_across.itertuples():
+        parts.append(f'<div class="finding">Broken promise: <b>{html.escape(r.case_id)}</b> on '
+                     f"{html.escape(r.env)} gave different outputs in two deterministic-mode "
+                     "processes.</div>")
+    if not parts and len(det):
+        checked = (f"; and the same digest in two separate processes for all {len(across)} "
+                   f"cases run twice" if len(across) else "")
+        parts.append(f'<div class="finding ok">No broken promise: every deterministic-mode '
+                     f"measurement ({len(det)}: cases x processes x environments) gave one "
+                     f"digest across its repeats{html.escape(checked)}.</div>")
+    default = frame[(frame["mode"] == "default") & (frame["status"] == "ok")
+                    & (frame["replica"] == 1)]
+    if len(default):
+        varied = int((default["distinct_digests"] > 1).sum())
+        cross = fr.across_processes(frame, "default")
+        extra = (f", and {int((~cross['same_digest']).sum())} of {len(cross)} differed "
+                 "between two processes" if len(cross) else "")
+        parts.append(f'<div class="finding">Default mode: {varied} of {len(default)} cases '
+                     f"gave different outputs on identical inputs within one process"
+                     f"{html.escape(extra)}.</div>")
+    return "\n".join(parts)
+
+
+def _figures(frame: pd.DataFrame, comparison: pd.DataFrame, all_modes: pd.DataFrame,
+             cross_env: bool) -> list:
+    """Several environments: the views that set them side by side (each environment's
+    page has the rest). One environment: every figure."""
+    spread = fr.across_processes(frame, "default")
+    shared = [figures.efficiency_by_case(frame),
+              figures.noise_against_slowdown(comparison, spread)]
+    if cross_env:
+        return [figures.slowdown_across_environments(comparison), *shared]
+    return [figures.slowdown_by_case(comparison), figures.variance_by_mode(frame),
+            figures.knob_attribution(all_modes), figures.throughput_by_precision(frame),
+            figures.accuracy_vs_throughput(frame), *shared]
+
+
+def _csv_link(table: pd.DataFrame, folder: Path, name: str) -> str:
+    table.to_csv(folder / name, index=False)
+    return f'<a class="csv" href="{html.escape(name)}" download>CSV</a>'
+
+
+def _environments(frame: pd.DataFrame) -> pd.DataFrame:
+    envs = frame.groupby("env", sort=True).agg(
+        gpu=("gpu", "first"), torch=("torch", "first"), driver=("driver", "first"),
+        cuda=("cuda", "first"), cudnn=("cudnn", "first"), commit=("commit", "first"),
+        runs=("run_id", lambda s: ", ".join(sorted(set(s))))).reset_index()
+    return envs[ENV_COLUMNS]
+
+
+def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget: float,
+               links: str = "", plotly_js: str = "") -> str:
+    """One page's HTML; writes its CSV files into `folder`."""
+    validation = fr.validation_table(frame)
+    frame = frame[frame["validation"].isna()]  # timer-validation runs feed only their table
+    comparison = fr.compare_modes(frame)
+    all_modes = fr.compare_all_modes(frame)
+    decision = decision_table(comparison, budget)
+    cross_env = frame["env"].nunique() > 1
+    values = {k: sorted(map(str, frame[k].dropna().unique())) for k in FILTER_KEYS}
+    body = [f"<h1>{html.escape(title)}</h1>",
+            '<p class="note">What does <code>torch.use_deterministic_algorithms(True)</code> '
+            "cost on this GPU and torch, and what does it buy? Slowdown = deterministic / "
+            f"default median time; budget for the verdicts: {budget:.2f}x.</p>", links,
+            filters_html(values), "<h2>Findings</h2>", findings_html(frame),
+            "<h2>Decision</h2>"]
+    if len(decision):
+        shown = [c for c in DECISION_COLUMNS if cross_env or c != "env"]
+        body += ['<p class="note">worst = the costliest case whose rounds were steady (IQR '
+                 "under 10% of the median in both modes); noisy cases are counted apart.</p>",
+                 _csv_link(decision[DECISION_COLUMNS], folder, f"{stem}-decision.csv"),
+                 table_html(decision[shown])]
+    else:
+        body.append("<p>No comparison: run both the default and the deterministic mode.</p>")
+    body.append("<h2>Figures</h2>")
+    body += [figure_div(f, f"{stem}-fig{i}")
+             for i, f in enumerate(_figures(frame, comparison, all_modes, cross_env))]
+    if len(validation):
+        body += ["<h2>Timer validation</h2>", '<p class="note">The suite\'s timer against '
+                 "CUDA events (and triton's do_bench, which flushes L2 before every call) on "
+                 "the same steps, in one process.</p>",
+                 _csv_link(validation, folder, f"{stem}-validation.csv"),
+                 table_html(validation)]
+    if len(comparison):
+        cases = comparison[CASE_COLUMNS]
+        keys = comparison.apply(figures.filter_key, axis=1)
+        body += ["<h2>Cases</h2>", _csv_link(cases, folder, f"{stem}-cases.csv"),
+                 table_html(cases, keys)]
+    body += ["<h2>Environments</h2>", table_html(_environments(frame))]
+    return page(title, "\n".join(body), plotly_js)
+
+
+def build_dashboard(frame: pd.DataFrame, out: Path, budget: float = DEFAULT_BUDGET) -> Path:
+    """Write the whole site under `out`; return the index."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / PLOTLY_FILE).write_text(get_plotlyjs(), encoding="utf-8")
+    script = f'<script src="{PLOTLY_FILE}"></script>'
+    envs = sorted(frame["env"].unique())
+    links = "<p>Environments: " + " · ".join(
+        f'<a href="{slug(e)}.html">{html.escape(e)}</a>' for e in envs) + "</p>"
+    for env in envs:
+        (out / f"{slug(env)}.html").write_text(
+            build_page(frame[frame["env"] == env], out, slug(env), f"detcost: {env}", budget,
+                       '<p><a href="index.html">All environments</a></p>', script),
+            encoding="utf-8")
+    index = out / "index.html"
+    index.write_text(build_page(frame, out, "all", "detcost: deterministic mode, measured",
+                                budget, links, script), encoding="utf-8")
+    return index

@@ -1,0 +1,85 @@
+"""The dashboard as files, and as a person sees it in headless Chromium."""
+
+import browser
+import pytest
+from conftest import HOSTILE, run_cli
+
+from detcost import frame
+from detcost.report.dashboard import PLOTLY_FILE, build_dashboard, slug
+
+
+@pytest.fixture
+def site(two_gpu_results):
+    index = build_dashboard(frame.load([two_gpu_results / "raw"]),
+                            two_gpu_results / "dashboard")
+    return index.parent
+
+
+def test_site_has_index_a_page_per_environment_and_plotly_once(site):
+    pages = sorted(p.name for p in site.glob("*.html"))
+    assert "index.html" in pages and "gpu-a-torch-2-11-0.html" in pages and len(pages) == 3
+    assert (site / PLOTLY_FILE).stat().st_size > 1_000_000
+    for page in site.glob("*.html"):
+        text = page.read_text()
+        assert f'<script src="{PLOTLY_FILE}"></script>' in text
+        assert text.count("plotly.js v") == 0  # the library itself is not inlined
+    assert (site / "all-decision.csv").read_text().startswith("env,family,verdict")
+    assert (site / "all-cases.csv").exists()
+
+
+def test_every_string_from_results_is_escaped(site):
+    for page in site.glob("*.html"):
+        text = page.read_text()
+        assert HOSTILE not in text and "<script>window.__pwned" not in text
+        assert "&lt;script&gt;window.__pwned" in text
+
+
+def test_report_command_builds_the_dashboard(two_gpu_results):
+    done = run_cli("report", "--out", str(two_gpu_results), "--budget", "1.5")
+    assert done.returncode == 0, done.stderr
+    assert (two_gpu_results / "dashboard" / "index.html").exists()
+    assert "budget for the verdicts: 1.50x" in (
+        two_gpu_results / "dashboard" / "index.html").read_text()
+
+
+needs_chromium = pytest.mark.skipif(
+    not (browser.CHROMIUM and browser.CHROMEDRIVER),
+    reason="headless Chromium and chromedriver are not installed (.ci/run installs them)")
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_dashboard_renders_every_figure_without_script_errors(site):
+    driver = browser.start()
+    try:
+        for page in ("index.html", f"{slug('GPU-A · torch 2.11.0')}.html"):
+            count = browser.load(driver, (site / page).as_uri())
+            assert count >= 3
+            assert browser.errors(driver) == []
+            assert driver.execute_script("return window.__pwned") is None
+    finally:
+        driver.quit()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_filters_hide_points_and_rows(site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser.start()
+    try:
+        browser.load(driver, (site / "index.html").as_uri())
+        count_points = "return document.querySelectorAll('div.figure')[0]" \
+                       ".querySelectorAll('.point').length"
+        visible_rows = "return [...document.querySelectorAll('tr[data-key]')]" \
+                       ".filter(r => r.style.display !== 'none').length"
+        before, rows_before = driver.execute_script(count_points), \
+            driver.execute_script(visible_rows)
+        Select(driver.find_element(By.ID, "f-gpu")).select_by_value("GPU-A")
+        after, rows_after = driver.execute_script(count_points), \
+            driver.execute_script(visible_rows)
+        assert 0 < after < before and 0 < rows_after < rows_before
+        assert browser.errors(driver) == []
+    finally:
+        driver.quit()

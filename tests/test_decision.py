@@ -1,0 +1,40 @@
+import pandas as pd
+
+from detcost import frame
+from detcost.decision import decision_table, recommend
+
+
+def row(**over):
+    base = {"measured": 10, "geomean_slowdown": 1.05, "worst_slowdown": 1.08,
+            "worst_case": "c", "nondeterministic_by_default": 3, "unsupported": 0,
+            "backend_excluded": 0}
+    return pd.Series({**base, **over})
+
+
+def test_verdicts_against_the_budget():
+    assert recommend(row(), 1.10)[0] == "ship"
+    assert recommend(row(worst_slowdown=2.0), 1.10)[0] == "ship, watch the worst case"
+    assert recommend(row(geomean_slowdown=1.3, worst_slowdown=2.0), 1.10)[0] == "over budget"
+    assert recommend(row(geomean_slowdown=1.3, worst_slowdown=2.0), 1.5)[0] == \
+        "ship, watch the worst case"
+    assert recommend(row(unsupported=2), 1.10)[0] == "blocked"
+    assert recommend(row(measured=0), 1.10)[0] == "no data"
+
+
+def test_excluded_backends_do_not_block_and_are_explained():
+    verdict, why = recommend(row(unsupported=2, backend_excluded=2), 1.10)
+    assert verdict == "ship" and "falls back to another backend" in why
+
+
+def test_plain_language_says_what_it_buys():
+    assert "not reproducible in 3 of 10" in recommend(row(), 1.10)[1]
+    assert "already bitwise reproducible" in recommend(row(nondeterministic_by_default=0),
+                                                       1.10)[1]
+
+
+def test_table_from_results(two_gpu_results):
+    table = decision_table(frame.compare_modes(frame.load([two_gpu_results / "raw"])), 1.10)
+    a = table[table["env"].str.startswith("GPU-A")].set_index("family")
+    assert a.loc["scatter", "verdict"] == "blocked"
+    assert "put(size=8)" in a.loc["scatter", "unsupported_cases"]
+    assert a.loc["conv", "verdict"] == "ship"

@@ -1,0 +1,71 @@
+import math
+
+import pytest
+
+from detcost import frame
+
+
+def test_load_derives_statistics_from_raw_times(two_gpu_results):
+    data = frame.load([two_gpu_results / "raw"])
+    row = data[(data["mode"] == "default") & (data["workload"] == "scatter_add")
+               & (data["replica"] == 1) & (data["gpu"] == "GPU-A")].iloc[0]
+    assert row["median_s"] == pytest.approx(1e-3)
+    assert row["iqr_s"] == pytest.approx(0.02e-3)
+    assert row["throughput"] == pytest.approx(1.0 / 1e-3)
+    assert row["numerics"] == "float32/highest" and not row["noisy"]
+    assert set(data["env"]) == {"GPU-A · torch 2.11.0", next(e for e in data["env"]
+                                                             if e.startswith("GPU-B"))}
+
+
+def test_compare_modes_within_each_environment(two_gpu_results):
+    comparison = frame.compare_modes(frame.load([two_gpu_results / "raw"]))
+    scatter = comparison[comparison["workload"] == "scatter_add"].set_index("gpu")
+    assert scatter.loc["GPU-A", "slowdown"] == pytest.approx(2.0)
+    assert scatter["slowdown"].max() == pytest.approx(3.0)
+    a = scatter.loc["GPU-A"]
+    assert a["slowdown_low"] <= a["slowdown"] <= a["slowdown_high"]
+    put = comparison[comparison["workload"] == "put"].iloc[0]
+    assert put["status"] == "unsupported" and math.isnan(put["slowdown"])
+    assert len(comparison) == 2 * 4  # one row per case and environment, replica 1 only
+
+
+def test_family_summary_geomean_and_counts(two_gpu_results):
+    summary = frame.family_summary(frame.compare_modes(frame.load([two_gpu_results / "raw"])))
+    a = summary[summary["env"].str.startswith("GPU-A")].set_index("family")
+    assert a.loc["scatter", "geomean_slowdown"] == pytest.approx(2.0)
+    assert a.loc["all", "geomean_slowdown"] == pytest.approx(2.0 ** (1 / 3))
+    assert a.loc["all", "unsupported"] == 1 and a.loc["all", "nondeterministic_by_default"] == 1
+    assert a.loc["conv", "worst_slowdown"] == pytest.approx(1.0)
+
+
+def test_across_processes_and_compare_runs(two_gpu_results):
+    data = frame.load([two_gpu_results / "raw"])
+    default = frame.across_processes(data, "default")
+    assert len(default) == 4
+    assert not default.set_index("case_id").filter(like="scatter_add", axis=0)["same_digest"].any()
+    assert frame.across_processes(data, "deterministic")["same_digest"].all()
+    runs = frame.compare_runs(data, "run-a", "run-b").set_index("case_id")
+    assert runs.filter(like="scatter_add", axis=0)["slowdown_b_over_a"].iloc[0] == \
+        pytest.approx(1.5)
+
+
+def test_all_modes_and_geomean(two_gpu_results):
+    every = frame.compare_all_modes(frame.load([two_gpu_results / "raw"]))
+    assert set(every["mode"]) == {"deterministic", "cudnn-deterministic"}
+    assert frame.geomean(every[every["mode"] == "cudnn-deterministic"]["slowdown"]) == \
+        pytest.approx(1.0)
+
+
+def test_validation_table_judges_only_long_cases():
+    import pandas as pd
+
+    data = pd.DataFrame([
+        {"env": "e", "case_id": "a", "family": "f", "validation": {
+            "suite_median_s": 1.02e-3, "events_median_s": 1e-3, "do_bench_median_s": None}},
+        {"env": "e", "case_id": "b", "family": "f", "validation": {
+            "suite_median_s": 60e-6, "events_median_s": 50e-6, "do_bench_median_s": 50e-6}},
+        {"env": "e", "case_id": "c", "family": "f", "validation": None}])
+    table = frame.validation_table(data).set_index("case_id")
+    assert list(table.index) == ["a", "b"]
+    assert table.loc["a", "within_3pct"] and table.loc["a", "judged"]
+    assert not table.loc["b", "within_3pct"] and not table.loc["b", "judged"]
