@@ -184,8 +184,14 @@ def _load(paths: Sequence[Path], out: Path):
 def cmd_report(args: argparse.Namespace) -> int:
     from .report.dashboard import build_dashboard
 
-    index = build_dashboard(_load(args.paths, args.out), args.out / "dashboard", args.budget)
+    data = _load(args.paths, args.out)
+    index = build_dashboard(data, args.out / "dashboard", args.budget)
     console.print(f"dashboard: {index}")
+    if args.readme:
+        from .report.readme import update_readme
+
+        update_readme(args.readme, data, args.budget, args.out / "figures")
+        console.print(f"findings written into {args.readme}")
     return 0
 
 
@@ -292,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
     report.add_argument("--budget", type=_budget, default=DEFAULT_BUDGET,
                         help="slowdown you accept, for the verdicts (default 1.10: 10%%)")
+    report.add_argument("--readme", type=Path, help="also rewrite this README's generated "
+                        "findings block (needs kaleido and Chrome/Chromium for the figure)")
     report.set_defaults(func=cmd_report)
 
     compare = sub.add_parser("compare", help="the decision table in the terminal, or two runs "

@@ -182,6 +182,12 @@ def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
     return merged
 
 
+def steady(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Measured cases whose rounds were steady in both modes (not flagged noisy)."""
+    ok = comparison[comparison["status"] == "ok"]
+    return ok[~(ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool))]
+
+
 def geomean(values: pd.Series) -> float:
     v = values.dropna()
     v = v[v > 0]

@@ -18,9 +18,9 @@ from . import figures
 from .html import FILTER_KEYS, figure_div, filters_html, page, table_html
 
 PLOTLY_FILE = "plotly.min.js"
-DECISION_COLUMNS = ["env", "family", "verdict", "geomean_slowdown", "worst_slowdown",
-                    "worst_case", "measured", "nondeterministic_by_default", "unsupported",
-                    "noisy", "why"]
+DECISION_COLUMNS = ["env", "family", "verdict", "why", "geomean_slowdown", "worst_slowdown",
+                    "measured", "nondeterministic_by_default", "unsupported", "noisy",
+                    "worst_case"]
 CASE_COLUMNS = ["env", "case_id", "family", "numerics", "status", "slowdown", "slowdown_low",
                 "slowdown_high", "median_s_base", "median_s_mode", "throughput_base",
                 "work_unit", "distinct_digests_base", "distinct_digests_mode",

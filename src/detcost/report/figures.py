@@ -314,3 +314,30 @@ def noise_against_slowdown(comparison: pd.DataFrame, spread: pd.DataFrame) -> go
                       xaxis={"type": "log", "title": "spread between two processes (%)"},
                       yaxis={"type": "log", "title": "|slowdown - 1| (%)"})
     return fig
+
+
+def costliest_cases(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
+    """The `top` costliest cases (by their worst environment), each environment's slowdown
+    side by side: the figure for a README."""
+    title = f"The {top} costliest steady cases under deterministic mode (95% intervals)"
+    ok = comparison[comparison["status"] == "ok"].copy()
+    noisy = ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool)
+    ok = ok[~ok["case_id"].isin(ok.loc[noisy, "case_id"])]  # noisy anywhere: not ranked
+    if ok.empty:
+        return empty_figure(title, "no case was measured in both modes")
+    ok["label"] = ok.apply(case_label, axis=1)
+    worst = ok.groupby("label")["slowdown"].max().nlargest(top)
+    ok = ok[ok["label"].isin(worst.index)]
+    fig = go.Figure()
+    for env, g in ok.groupby("env", sort=True):
+        fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=_e(env),
+                             text=[f"{v:.1f}x" for v in g["slowdown"]], textposition="outside",
+                             error_x={"type": "data", "symmetric": False,
+                                      "array": (g["slowdown_high"] - g["slowdown"]).clip(0),
+                                      "arrayminus": (g["slowdown"] - g["slowdown_low"]).clip(0)}))
+    fig.update_layout(title=title, barmode="group", height=_height(2 * len(worst), 140),
+                      width=1100, xaxis={"type": "log", "title": "slowdown (x, log)"},
+                      yaxis={"categoryorder": "array", "categoryarray": list(worst.index[::-1])},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      margin={"l": 10, "r": 40}, template="plotly_white")
+    return fig

@@ -1,0 +1,209 @@
+"""The README's generated section: findings, decision table and one figure, computed from
+the committed results. Only the text between the markers is rewritten."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import frame as fr
+from ..decision import decision_table
+from ..errors import DetcostError
+from ..modes import DETERMINISTIC_MODE
+from . import figures
+
+START = "<!-- detcost:findings:start -->"
+END = "<!-- detcost:findings:end -->"
+NOISE_TARGET = 0.02
+
+
+def md_table(table: pd.DataFrame) -> str:
+    def cell(v: object) -> str:
+        if isinstance(v, float):
+            return "" if pd.isna(v) else f"{v:.3g}"
+        return html.escape(str(v)).replace("|", "\\|")
+
+    head = "| " + " | ".join(cell(c) for c in table.columns) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |"
+            for row in table.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+def _x(v: float) -> str:
+    return "" if pd.isna(v) else f"{v:.2f}x"
+
+
+def environments_md(frame: pd.DataFrame) -> str:
+    rows = []
+    for _, g in frame.groupby("env", sort=True):
+        c = g["ceilings"].iloc[0] or {}
+        rows.append({"GPU": g["gpu"].iloc[0], "torch": g["torch"].iloc[0],
+                     "driver": g["driver"].iloc[0], "CUDA": g["cuda"].iloc[0],
+                     "cuDNN": g["cudnn"].iloc[0],
+                     "bf16 / TF32 / FP32 matmul (TFLOP/s)": " / ".join(
+                         f"{c.get(k, np.nan):.0f}" for k in
+                         ("bf16_tflops", "tf32_tflops", "fp32_tflops")),
+                     "copy (GB/s)": f"{c.get('copy_gbs', np.nan):.0f}",
+                     "runs": ", ".join(sorted(set(g["run_id"])))})
+    return md_table(pd.DataFrame(rows))
+
+
+def decision_md(comparison: pd.DataFrame, budget: float) -> str:
+    table = decision_table(comparison, budget)
+    view = pd.DataFrame({
+        "environment": table["env"], "family": table["family"], "verdict": table["verdict"],
+        "geomean slowdown": table["geomean_slowdown"].map(_x),
+        "worst (steady) slowdown": table["worst_slowdown"].map(_x),
+        "nondeterministic by default": [f"{a} of {b}" for a, b in
+                                        zip(table["nondeterministic_by_default"],
+                                            table["measured"], strict=True)],
+        "unsupported": table["unsupported"]})
+    return md_table(view)
+
+
+def costliest_md(comparison: pd.DataFrame, top: int = 10) -> str:
+    ok = comparison[comparison["status"] == "ok"]
+    noisy = set(ok["case_id"]) - set(fr.steady(comparison)["case_id"])
+    ok = ok[~ok["case_id"].isin(noisy)]
+    wide = ok.pivot_table(index="case_id", columns="gpu", values="slowdown", aggfunc="first")
+    wide = wide.loc[wide.max(axis=1).nlargest(top).index]
+    wide = wide.map(_x).reset_index().rename(columns={"case_id": "case"})
+    return md_table(wide)
+
+
+def nondeterministic_md(frame: pd.DataFrame) -> str:
+    default = frame[(frame["mode"] == "default") & (frame["status"] == "ok")
+                    & (frame["replica"] == 1)]
+    rows = []
+    for (gpu, family), g in default.groupby(["gpu", "family"], sort=True):
+        varied = g[g["distinct_digests"] > 1]
+        rows.append({"GPU": gpu, "family": family,
+                     "varied within a process": f"{len(varied)} of {len(g)}",
+                     "workloads": ", ".join(sorted(set(varied["workload"]))) or "none",
+                     "largest ULP difference": int(g["max_ulp_diff"].max())})
+    return md_table(pd.DataFrame(rows))
+
+
+def unsupported_md(frame: pd.DataFrame) -> str:
+    det = frame[(frame["mode"] == DETERMINISTIC_MODE) & (frame["status"] == "unsupported")
+                & (frame["replica"] == 1)]
+    rows = (det.assign(why=det["message"].str.slice(0, 90))
+            .groupby("case_id").agg(gpus=("gpu", lambda s: ", ".join(sorted(set(s)))),
+                                    why=("why", "first")).reset_index())
+    return md_table(rows.rename(columns={"case_id": "case", "gpus": "GPUs"}))
+
+
+def gpu_differences_md(comparison: pd.DataFrame, threshold: float = 0.25) -> str:
+    """Cases whose slowdown differs between the GPUs by more than `threshold` and by more
+    than both bootstrap intervals."""
+    ok = comparison[comparison["status"] == "ok"]
+    if ok["gpu"].nunique() < 2:
+        return "One GPU so far."
+    gpus = sorted(ok["gpu"].unique())[:2]
+    names = [html.escape(g) for g in gpus]
+    a = ok[ok["gpu"] == gpus[0]].set_index("case_id")
+    b = ok[ok["gpu"] == gpus[1]].set_index("case_id")
+    both = a.merge(b, left_index=True, right_index=True, suffixes=("_a", "_b"))
+    apart = (both["slowdown_low_b"] > both["slowdown_high_a"]) | (
+        both["slowdown_high_b"] < both["slowdown_low_a"])
+    ratio = both["slowdown_b"] / both["slowdown_a"]
+    differ = both[apart & ((ratio - 1).abs() > threshold)]
+    default_speed = (b["median_s_base"] / a["median_s_base"]).dropna()
+    lines = [f"Default-mode time, {names[1]} over {names[0]}: geometric mean "
+             f"{fr.geomean(default_speed):.2f} over {len(default_speed)} cases. "
+             f"Geometric-mean slowdown {fr.geomean(both['slowdown_a']):.2f}x on {names[0]}, "
+             f"{fr.geomean(both['slowdown_b']):.2f}x on {names[1]}."]
+    if differ.empty:
+        lines.append(f"No case's slowdown differs by more than {threshold:.0%} outside its "
+                     "intervals.")
+    else:
+        view = pd.DataFrame({"case": differ.index, gpus[0]: differ["slowdown_a"].map(_x),
+                             gpus[1]: differ["slowdown_b"].map(_x)})
+        lines += [f"Cases whose slowdown differs by more than {threshold:.0%}, outside both "
+                  "intervals:", "", md_table(view)]
+    return "\n".join(lines)
+
+
+def measurement_md(frame: pd.DataFrame, comparison: pd.DataFrame) -> str:
+    """Timer validation, noise (IQR and two processes) and baseline efficiency."""
+    lines = []
+    validation = fr.validation_table(frame)
+    judged = validation[validation["judged"]]
+    if len(judged):
+        worst = (judged["suite_over_events"] - 1).abs().max()
+        envs = html.escape(", ".join(sorted(set(judged["env"]))))
+        lines.append(f"- **Timer**: on {envs}, "
+                     f"{int(judged['within_3pct'].sum())} of {len(judged)} sampled cases of "
+                     f"100 us or more agree with CUDA events within 3% (worst {worst:.1%}).")
+    main = frame[frame["validation"].isna() & (frame["status"] == "ok")]
+    for name, g in main.groupby("gpu", sort=True):
+        gpu = html.escape(name)
+        default = g[(g["mode"] == "default") & (g["replica"] == 1)]
+        steady = (default["iqr_over_median"] < NOISE_TARGET).mean()
+        spread = fr.across_processes(g, "default")
+        lines.append(
+            f"- **Noise on {gpu}**: {steady:.0%} of default-mode cases have IQR/median under "
+            f"{NOISE_TARGET:.0%} (target 90%); two default-mode processes differ by a median "
+            f"{spread['spread'].median():.1%} per case (90th percentile "
+            f"{spread['spread'].quantile(0.9):.1%})." if len(spread) else "")
+        eff = default.dropna(subset=["fraction_of_ceiling"])
+        lines.append(f"- **Baseline efficiency on {gpu}**: default-mode median "
+                     f"{eff['fraction_of_ceiling'].median():.0%} of the bounding ceiling; "
+                     + "; ".join(f"{fam} {e['fraction_of_ceiling'].median():.0%}"
+                                 for fam, e in eff.groupby("family", sort=True)) + ".")
+    return "\n".join(line for line in lines if line)
+
+
+def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> str:
+    main = frame[frame["validation"].isna()]
+    comparison = fr.compare_modes(main)
+    across = fr.across_processes(main, DETERMINISTIC_MODE)
+    default_across = fr.across_processes(main, "default")
+    promise = (f"Deterministic mode kept its promise: every supported case gave one digest "
+               f"across its repeats, and the same digest in two separate processes for "
+               f"{int(across['same_digest'].sum())} of {len(across)} cases run twice. In "
+               f"default mode {int((~default_across['same_digest']).sum())} of "
+               f"{len(default_across)} cases differed between two processes.")
+    return "\n\n".join([
+        "### Environments", environments_md(main),
+        f"### Decision (budget {budget:.2f}x)", decision_md(comparison, budget),
+        "### What deterministic mode buys", promise, nondeterministic_md(main),
+        "### The costliest cases",
+        "Ranked among cases whose rounds were steady in both modes on every GPU.",
+        costliest_md(comparison),
+        f"![The costliest cases]({figure_path})",
+        "### Unsupported under deterministic mode", unsupported_md(main),
+        "### H100 against H200", gpu_differences_md(comparison),
+        "### How far to trust the numbers", measurement_md(frame, comparison)])
+
+
+def write_svg(fig, path: Path) -> None:
+    """Static export through kaleido, which drives an installed Chrome or Chromium."""
+    try:
+        fig.write_image(path)
+    except Exception as exc:  # kaleido missing, or no browser for it to drive
+        raise DetcostError(f"cannot write {path}: {' '.join(str(exc).split())[:200]} "
+                           "(pip install kaleido; it needs Chrome or Chromium)") from None
+
+
+def update_readme(readme: Path, frame: pd.DataFrame, budget: float, figure_dir: Path,
+                  write_figure=write_svg) -> Path:
+    """Rewrite the generated block of `readme` and write its figure."""
+    text = readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise DetcostError(f"{readme} has no {START} ... {END} block to fill")
+    figure_dir.mkdir(parents=True, exist_ok=True)
+    svg = figure_dir / "costliest-cases.svg"
+    main = frame[frame["validation"].isna()]
+    write_figure(figures.costliest_cases(fr.compare_modes(main)), svg)
+    relative = svg.resolve().relative_to(readme.resolve().parent).as_posix()
+    block = (f"{START}\n<!-- generated by `detcost report --readme`; do not edit by hand -->"
+             f"\n\n{findings_markdown(frame, budget, relative)}\n\n{END}")
+    readme.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text,
+                             flags=re.S), encoding="utf-8")
+    return readme
