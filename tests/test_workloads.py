@@ -97,3 +97,10 @@ def test_layouts_change_memory_format_not_values():
 def test_unknown_workload():
     with pytest.raises(DetcostError, match="unknown workload 'conv4d'"):
         get_workload("conv4d")
+
+
+def test_conv_bytes_are_each_tensor_once():
+    problem, _ = build("conv2d")  # n=2, cin=8, cout=6, hw=10, k=3, stride 1: output 10x10
+    x, w, y = 2 * 8 * 100, 6 * 8 * 9, 2 * 6 * 100
+    assert problem.work["fwd"].bytes == (x + w + y) * 4
+    assert problem.work["fwdbwd"].bytes == (x + w + y + y + 2 * x + 2 * w) * 4

@@ -75,18 +75,26 @@ def measure_ceilings(n: int = MATMUL_N, copy_bytes: int = COPY_BYTES,
     return ceilings
 
 
-def fraction_of_ceiling(ceilings: dict[str, Any], work_unit: str, dtype: str,
-                        precision: str, throughput: float) -> tuple[str, float | None]:
-    """(name of the bounding ceiling, throughput as a fraction of it); None without one."""
-    bound = bounding_ceiling(work_unit, dtype, precision)
-    ceiling = ceilings.get(bound)
-    return bound, (throughput / ceiling if ceiling else None)
+def roofline(ceilings: dict[str, Any], flops: float, nbytes: float, dtype: str,
+             precision: str, seconds: float) -> tuple[str, float | None]:
+    """(the ceiling that bounds the case, floor time over measured time).
+
+    The floor is the larger of FLOPs over the matmul rate of the case's numerics and bytes
+    over the copy bandwidth: no implementation runs much faster. None without ceilings."""
+    compute = compute_ceiling(dtype, precision)
+    times = {}
+    if flops and ceilings.get(compute):
+        times[compute] = flops / (ceilings[compute] * 1e12)
+    if nbytes and ceilings.get("copy_gbs"):
+        times["copy_gbs"] = nbytes / (ceilings["copy_gbs"] * 1e9)
+    if not times or seconds <= 0:
+        return "", None
+    bound = max(times, key=times.get)
+    return bound, times[bound] / seconds
 
 
-def bounding_ceiling(work_unit: str, dtype: str, precision: str) -> str:
-    """Which ceiling bounds a case: memory for GB/s, else the matmul rate of its numerics."""
-    if work_unit == "GB/s":
-        return "copy_gbs"
+def compute_ceiling(dtype: str, precision: str) -> str:
+    """The matmul rate that bounds arithmetic in these numerics."""
     if dtype in ("bfloat16", "float16"):
         return "bf16_tflops"
     return "fp32_tflops" if precision == "highest" else "tf32_tflops"

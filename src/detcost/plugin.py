@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from .cases import Case
-from .ceilings import fraction_of_ceiling, measure_ceilings
+from .ceilings import measure_ceilings, roofline
 from .environment import capture
 from .measure import run_case
 from .modes import apply_mode, get_mode, read_knobs
@@ -139,9 +139,9 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
                           worker.run_id, worker.mode.name, worker.replica, worker.validate)
         if record.status == "ok":
             median = statistics.median(record.times_s)
-            record.bound, record.fraction_of_ceiling = fraction_of_ceiling(
-                worker.ceilings, record.work_unit, record.dtype, record.precision,
-                record.work_amount / median)
+            record.bound, record.fraction_of_ceiling = roofline(
+                worker.ceilings, record.work_flops, record.work_bytes, record.dtype,
+                record.precision, median)
         append(worker.out, record)
         worker.done.add(case.id)
         if record.status in ("skipped", "unsupported"):

@@ -60,6 +60,8 @@ class Record:
     iterations: int = 0
     work_unit: str = ""
     work_amount: float = 0.0  # TFLOP or GB per step, in the unit's numerator
+    work_flops: float = 0.0
+    work_bytes: float = 0.0
     # Variance over `repeats` runs on identical inputs.
     repeats: int = 0
     distinct_digests: int = 0

@@ -50,8 +50,11 @@ def build_sdpa(p: Mapping, s: Setting) -> Problem:
 
     fwd = attention_flops(b, h, seq, d, causal)
     # The least work: backward does four matmuls to the forward's two (FlashAttention's
-    # recomputation of QK^T is its own choice, and is not counted as work).
-    return Problem(forward, [q, k, v], {"fwd": Work(flops=fwd), "fwdbwd": Work(flops=3 * fwd)})
+    # recomputation of QK^T is its own choice, and is not counted as work). Bytes: q, k, v
+    # read and o written; backward reads q, k, v, o, do and writes dq, dk, dv.
+    tensor = q.numel() * s.torch_dtype.itemsize
+    return Problem(forward, [q, k, v], {"fwd": Work(flops=fwd, bytes=4 * tensor),
+                                        "fwdbwd": Work(flops=3 * fwd, bytes=12 * tensor)})
 
 
 def skip_sdpa(p: Mapping, dtype: str) -> str | None:
@@ -78,9 +81,11 @@ def build_mha(p: Mapping, s: Setting) -> Problem:
 
     projections = 2.0 * b * seq * e * e * 4  # q, k, v and out projections
     attention = attention_flops(b, h, seq, e // h, causal=False)
+    # Bytes: x and the weights read, the output written (the least any implementation moves).
+    moved = (2 * x.numel() + 4 * e * e) * s.torch_dtype.itemsize
     return Problem(forward, [x, *params], {
-        "fwd": Work(flops=projections + attention),
-        "fwdbwd": Work(flops=3 * (projections + attention)),
+        "fwd": Work(flops=projections + attention, bytes=moved),
+        "fwdbwd": Work(flops=3 * (projections + attention), bytes=3 * moved),
     })
 
 

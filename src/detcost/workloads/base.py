@@ -17,7 +17,10 @@ ParamValue = int | float | str | bool
 
 @dataclass(frozen=True)
 class Work:
-    """Work done by one step: FLOPs for compute-bound cases, bytes for memory-bound ones."""
+    """Work done by one step: FLOPs where there is arithmetic to count, and the fewest bytes
+    it must move through device memory (each input read once, each output written once).
+    Throughput is quoted in TFLOP/s where there are FLOPs, else in GB/s; the roofline floor
+    uses both."""
 
     flops: float = 0.0
     bytes: float = 0.0

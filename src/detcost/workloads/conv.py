@@ -21,9 +21,14 @@ def _memory_format(layout: str, dims: int):
     raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
 
 
-def _conv_work(macs: float) -> dict[str, Work]:
-    # Backward computes the data and the filter gradient, each as costly as the forward.
-    return {"fwd": Work(flops=2 * macs), "fwdbwd": Work(flops=6 * macs)}
+def _conv_work(macs: float, x: int, w: int, y: int, itemsize: int) -> dict[str, Work]:
+    """x, w, y: elements of input, weight and output. Backward computes the data and the
+    filter gradient, each as costly as the forward; it reads dy, x and w and writes dx
+    and dw."""
+    fwd = (x + w + y) * itemsize
+    bwd = (y + x + w + x + w) * itemsize
+    return {"fwd": Work(flops=2 * macs, bytes=fwd),
+            "fwdbwd": Work(flops=6 * macs, bytes=fwd + bwd)}
 
 
 def _build_conv(p: Mapping, s: Setting, dims: int) -> Problem:
@@ -42,10 +47,11 @@ def _build_conv(p: Mapping, s: Setting, dims: int) -> Problem:
     conv = F.conv2d if dims == 2 else F.conv3d
     out_spatial = [(d + 2 * (k // 2) - k) // stride + 1 for d in spatial]
     macs = n * cout * math.prod(out_spatial) * (cin // groups) * k**dims
+    y = n * cout * math.prod(out_spatial)
     return Problem(
         forward=lambda: conv(x, w, stride=stride, padding=k // 2, groups=groups),
         grad_leaves=[x, w],
-        work=_conv_work(macs),
+        work=_conv_work(macs, x.numel(), w.numel(), y, s.torch_dtype.itemsize),
     )
 
 
@@ -68,10 +74,12 @@ def build_conv_transpose2d(p: Mapping, s: Setting) -> Problem:
     padding = (k - stride) // 2
     # Every input pixel is multiplied into a k x k x cout patch of the output.
     macs = n * cin * hw * hw * cout * k * k
+    out_hw = (hw - 1) * stride - 2 * padding + k
     return Problem(
         forward=lambda: F.conv_transpose2d(x, w, stride=stride, padding=padding),
         grad_leaves=[x, w],
-        work=_conv_work(macs),
+        work=_conv_work(macs, x.numel(), w.numel(), n * cout * out_hw * out_hw,
+                        s.torch_dtype.itemsize),
     )
 
 
