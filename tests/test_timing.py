@@ -34,5 +34,15 @@ def test_median_and_iqr():
 
 def test_validate_timer_without_cuda_reports_the_suite_median_only():
     result = validate_timer(lambda: None, 3, 1, [1.0, 2.0, 3.0])
-    assert result == {"suite_median_s": 2.0, "events_median_s": None,
-                      "do_bench_median_s": None}
+    assert result == {"suite_median_s": 2.0, "clock_median_s": None,
+                      "events_median_s": None, "do_bench_median_s": None}
+
+
+def test_interleaved_rounds_alternate_the_order(monkeypatch):
+    from detcost import timing
+
+    order = []
+    monkeypatch.setattr(timing, "clock_round", lambda step, n: order.append("c") or 1.0)
+    monkeypatch.setattr(timing, "event_round", lambda step, n: order.append("e") or 2.0)
+    clock, events = timing.interleaved_rounds(lambda: None, 4, 3)
+    assert "".join(order) == "ceecceec" and clock == [1.0] * 4 and events == [2.0] * 4
