@@ -60,11 +60,11 @@ def test_validation_table_judges_only_long_cases():
     import pandas as pd
 
     data = pd.DataFrame([
-        {"env": "e", "case_id": "a", "family": "f", "validation": {
+        {"env": "e", "run_id": "r", "case_id": "a", "family": "f", "validation": {
             "suite_median_s": 1.02e-3, "events_median_s": 1e-3, "do_bench_median_s": None}},
-        {"env": "e", "case_id": "b", "family": "f", "validation": {
+        {"env": "e", "run_id": "r", "case_id": "b", "family": "f", "validation": {
             "suite_median_s": 60e-6, "events_median_s": 50e-6, "do_bench_median_s": 50e-6}},
-        {"env": "e", "case_id": "c", "family": "f", "validation": None}])
+        {"env": "e", "run_id": "r", "case_id": "c", "family": "f", "validation": None}])
     table = frame.validation_table(data).set_index("case_id")
     assert list(table.index) == ["a", "b"]
     assert table.loc["a", "within_3pct"] and table.loc["a", "judged"]

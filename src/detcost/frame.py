@@ -134,13 +134,14 @@ def validation_table(frame: pd.DataFrame) -> pd.DataFrame:
         suite, events, bench = (v.get("suite_median_s"), v.get("events_median_s"),
                                 v.get("do_bench_median_s"))
         clock = v.get("clock_median_s") or suite
-        rows.append({"env": r.env, "case_id": r.case_id, "family": r.family,
-                     "suite_median_s": suite, "clock_median_s": clock,
+        rows.append({"env": r.env, "run_id": r.run_id, "case_id": r.case_id,
+                     "family": r.family, "suite_median_s": suite, "clock_median_s": clock,
                      "events_median_s": events, "do_bench_median_s": bench,
                      "suite_over_events": clock / events if events else np.nan,
                      "suite_over_do_bench": suite / bench if bench else np.nan})
     table = pd.DataFrame(rows, columns=[
-        "env", "case_id", "family", "suite_median_s", "clock_median_s", "events_median_s",
+        "env", "run_id", "case_id", "family", "suite_median_s", "clock_median_s",
+        "events_median_s",
         "do_bench_median_s", "suite_over_events", "suite_over_do_bench"])
     table["within_3pct"] = (table["suite_over_events"] - 1).abs() <= VALIDATION_TOLERANCE
     table["judged"] = table["events_median_s"] >= VALIDATION_MIN_S
