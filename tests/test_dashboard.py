@@ -23,6 +23,7 @@ def test_site_has_index_a_page_per_environment_and_plotly_once(site):
         text = page.read_text()
         assert f'<script src="{PLOTLY_FILE}"></script>' in text
         assert text.count("plotly.js v") == 0  # the library itself is not inlined
+        assert '<script src="filters.js"></script>' in text and "function parse" not in text
     assert (site / "all-decision.csv").read_text().startswith("env,family,verdict,why")
     assert (site / "all-cases.csv").exists()
 

@@ -60,6 +60,20 @@ def filter_key(row: pd.Series) -> str:
     return "|".join(f"{k}={row[k]}" for k in keys)
 
 
+def _labelled(rows: pd.DataFrame, label=case_label, per_env: bool = False) -> pd.DataFrame:
+    """The rows with their axis label and filter key (see module docstring). `per_env`
+    gives each environment its own rows; without it environments share a row."""
+    rows = rows.copy()
+    rows["label"] = labels(rows, label) if per_env else rows.apply(label, axis=1)
+    rows["key"] = rows.apply(filter_key, axis=1)
+    return rows
+
+
+def _order(rows: pd.DataFrame, value: str) -> list[str]:
+    """Labels sorted by their largest `value`, smallest first (plotly draws bottom-up)."""
+    return rows.groupby("label")[value].max().sort_values().index.tolist()
+
+
 def empty_figure(title: str, why: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=_e(why), showarrow=False, x=0.5, y=0.5, xref="paper",
@@ -75,8 +89,7 @@ def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
     ok = comparison[comparison["status"] == "ok"].copy()
     if ok.empty:
         return empty_figure(title, "no case was measured in both modes")
-    ok["label"] = ok.apply(shape_label, axis=1)
-    ok["key"] = ok.apply(filter_key, axis=1)
+    ok = _labelled(ok, shape_label)
     columns = sorted(ok["numerics"].unique())
     order = (ok.groupby("label").agg(family=("family", "first"), worst=("slowdown", "max"))
              .sort_values(["family", "worst"], ascending=[False, True]).index.tolist())
@@ -117,8 +130,7 @@ def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "
                & (frame["replica"] == 1)].copy()
     if ok.empty:
         return empty_figure(title, "no case was measured")
-    ok["label"] = labels(ok)
-    ok["key"] = ok.apply(filter_key, axis=1)
+    ok = _labelled(ok, per_env=True)
     broken = ok[(ok["mode"] != "default") & (ok["distinct_digests"] > 1)]
     if len(broken):
         title += f" — {len(broken)} deterministic case(s) varied: a broken promise"
@@ -191,8 +203,7 @@ def accuracy_vs_throughput(frame: pd.DataFrame,
                & (frame["error_vs_float64"] > 0) & (frame["work_unit"] == "TFLOP/s")].copy()
     if ok.empty:
         return empty_figure(title, "no compute-bound case has an error against float64")
-    ok["label"] = labels(ok)
-    ok["key"] = ok.apply(filter_key, axis=1)
+    ok = _labelled(ok, per_env=True)
     fig = go.Figure()
     symbols = {"default": "circle", "deterministic": "diamond-open"}
     for (numerics, mode), g in ok.groupby(["numerics", "mode"], sort=True):
@@ -216,8 +227,7 @@ def knob_attribution(comparisons: pd.DataFrame) -> go.Figure:
                      & comparisons["mode"].isin(MODE_ORDER)].copy()
     if ok.empty:
         return empty_figure(title, "run the single-knob modes to attribute the cost")
-    ok["label"] = labels(ok)
-    ok["key"] = ok.apply(filter_key, axis=1)
+    ok = _labelled(ok, per_env=True)
     table = ok.pivot_table(index="label", columns="mode", values="slowdown", aggfunc="first")
     keys = ok.groupby("label")["key"].first().reindex(table.index)
     modes = [m for m in MODE_ORDER if m in table.columns]
@@ -242,9 +252,8 @@ def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
     ok = comparison[comparison["status"] == "ok"].copy()
     if ok["env"].nunique() < 2:
         return empty_figure(title, "one environment so far: add a run on another GPU or torch")
-    ok["label"] = ok.apply(case_label, axis=1)
-    ok["key"] = ok.apply(filter_key, axis=1)
-    order = ok.groupby("label")["slowdown"].max().sort_values().index.tolist()
+    ok = _labelled(ok)
+    order = _order(ok, "slowdown")
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
         fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=_e(env),
@@ -260,27 +269,28 @@ def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
 
 
 def efficiency_by_case(frame: pd.DataFrame, mode: str = "default") -> go.Figure:
-    """Default-mode throughput as a fraction of the ceiling that bounds it (matmul rate of
-    its numerics, or copy bandwidth), measured on the same GPU in the same run."""
-    title = f"Baseline efficiency: {mode}-mode throughput as a fraction of the device ceiling"
+    """Default-mode floor time over measured time: the roofline floor is the larger of FLOPs
+    over the matmul rate of the case's numerics and bytes over the copy bandwidth, both
+    measured on the same GPU in the same run."""
+    title = f"Baseline efficiency: {mode}-mode time against its roofline floor"
     ok = frame[(frame["mode"] == mode) & (frame["status"] == "ok") & (frame["replica"] == 1)
                & frame["fraction_of_ceiling"].notna()].copy()
     if ok.empty:
         return empty_figure(title, "no ceiling was measured (a GPU run measures them)")
-    ok["label"] = ok.apply(case_label, axis=1)
-    ok["key"] = ok.apply(filter_key, axis=1)
-    order = ok.groupby("label")["fraction_of_ceiling"].max().sort_values().index.tolist()
+    ok = _labelled(ok)
+    order = _order(ok, "fraction_of_ceiling")
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
         fig.add_trace(go.Bar(x=g["fraction_of_ceiling"], y=g["label"], orientation="h",
                              name=_e(env), ids=g["key"],
                              customdata=np.stack([g["bound"], g["throughput"],
                                                   g["work_unit"]], axis=1),
-                             hovertemplate="%{y}<br>%{x:.0%} of %{customdata[0]} "
-                                           "(%{customdata[1]:.1f} %{customdata[2]})"
+                             hovertemplate="%{y}<br>%{x:.0%} of the floor, bound by "
+                                           "%{customdata[0]} (%{customdata[1]:.1f} "
+                                           "%{customdata[2]})"
                                            "<extra></extra>"))
     fig.update_layout(title=title, barmode="group", height=_height(len(order) * max(
-        1, ok["env"].nunique()), 160), xaxis={"title": "fraction of ceiling",
+        1, ok["env"].nunique()), 160), xaxis={"title": "floor time / measured time",
                                               "tickformat": ".0%"},
                       yaxis={"categoryorder": "array", "categoryarray": order},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
@@ -298,8 +308,7 @@ def noise_against_slowdown(comparison: pd.DataFrame, spread: pd.DataFrame) -> go
         spread[["env", "run_id", "case_id", "spread"]], on=["env", "run_id", "case_id"])
     if ok.empty:
         return empty_figure(title, "no case has both a slowdown and a second process")
-    ok["label"] = ok.apply(case_label, axis=1)
-    ok["key"] = ok.apply(filter_key, axis=1)
+    ok = _labelled(ok)
     ok["effect"] = (ok["slowdown"] - 1).abs()
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):

@@ -137,11 +137,14 @@ def filters_html(values: dict[str, list[str]]) -> str:
     return f'<div class="filters">{"".join(parts)}</div>'
 
 
-def page(title: str, body: str, plotly_js: str) -> str:
-    """`plotly_js` is a <script> tag: a src for the dashboard, the inlined library for a
-    self-contained page."""
-    script = FILTER_JS % {"keys": json.dumps(FILTER_KEYS)}
+def filter_script() -> str:
+    return FILTER_JS % {"keys": json.dumps(FILTER_KEYS)}
+
+
+def page(title: str, body: str, head_scripts: str, filter_js: str) -> str:
+    """`head_scripts` loads plotly.js (a src for the dashboard, the library inlined for a
+    self-contained page); `filter_js` is a <script> tag run after the body."""
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style>{plotly_js}</head>"
-            f"<body>\n{body}\n<script>{script}</script>\n</body></html>\n")
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style>{head_scripts}</head>"
+            f"<body>\n{body}\n{filter_js}\n</body></html>\n")
