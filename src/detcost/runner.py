@@ -77,6 +77,14 @@ def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: 
     return cmd
 
 
+def _relative(arg: str) -> str:
+    """A path argument as seen from the working folder, for logs that travel with results."""
+    try:
+        return str(Path(arg).relative_to(Path.cwd())) if Path(arg).is_absolute() else arg
+    except ValueError:
+        return arg
+
+
 def _recorded(path: Path) -> list[Record]:
     if not path.exists() or not path.stat().st_size:
         return []
@@ -122,7 +130,7 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
         cmd = worker_command(bench_dir, mode, profile_arg, out, run_id, keyword, attempt,
                              replica, options.validate, options.only)
         with log.open("a", encoding="utf-8") as log_file:
-            log_file.write(f"$ {' '.join(cmd)}\n")
+            log_file.write(f"$ {' '.join(map(_relative, cmd))}\n")
             log_file.flush()
             proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
             timed_out = _follow(proc, out, case_timeout_s, mode, progress, poll_s)
