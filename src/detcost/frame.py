@@ -14,6 +14,7 @@ import pandas as pd
 from .environment import label
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .records import read_run_file, run_files
+from .timing import median_iqr
 
 NOISY_IQR = 0.10  # IQR/median above this flags a case as noisy (as torch's Measurement does)
 CASE_KEY = ["env", "run_id", "case_id"]
@@ -53,10 +54,9 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
 def add_statistics(frame: pd.DataFrame) -> pd.DataFrame:
     """Median, IQR, noise flag and throughput from the raw round times."""
     frame = frame.copy()
-    arrays = frame["times_s"].map(lambda t: np.asarray(t, dtype=float))
-    frame["median_s"] = arrays.map(lambda a: float(np.median(a)) if a.size else np.nan)
-    frame["iqr_s"] = arrays.map(
-        lambda a: float(np.subtract(*np.percentile(a, [75, 25]))) if a.size else np.nan)
+    stats = frame["times_s"].map(lambda t: median_iqr(t) if len(t) else (np.nan, np.nan))
+    frame["median_s"] = stats.map(lambda s: s[0])
+    frame["iqr_s"] = stats.map(lambda s: s[1])
     frame["iqr_over_median"] = frame["iqr_s"] / frame["median_s"]
     frame["noisy"] = frame["iqr_over_median"] > NOISY_IQR
     frame["throughput"] = frame["work_amount"] / frame["median_s"]
@@ -204,9 +204,8 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     def summarize(g: pd.DataFrame) -> pd.Series:
         ok = g[g["status"] == "ok"]
         # The worst case is taken among steady measurements: a noisy one is counted apart.
-        noisy = ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool)
-        steady = ok[~noisy]
-        worst = steady.loc[steady["slowdown"].idxmax()] if len(steady) else None
+        calm = steady(g)
+        worst = calm.loc[calm["slowdown"].idxmax()] if len(calm) else None
         return pd.Series({
             "cases": len(g),
             "measured": len(ok),
@@ -215,7 +214,7 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             "worst_case": worst["case_id"] if worst is not None else "",
             "nondeterministic_by_default": int((g["distinct_digests_base"] > 1).sum()),
             "unsupported": int((g["status_mode"] == "unsupported").sum()),
-            "noisy": int(noisy.sum()),
+            "noisy": len(ok) - len(calm),
         })
 
     if comparison.empty:

@@ -25,10 +25,7 @@ from .profile import Profile
 from .records import Record, append, mode_file_name, read_run_file
 from .timing import TIMER_PATH
 
-# Exit codes of a pytest that ran to its end: all passed, some failed (failed cases are
-# records too), interrupted by the user, internal error, usage error, nothing collected.
-PYTEST_FINISHED = (0, 1)
-PYTEST_NO_TESTS = 5
+PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
 
 
 @dataclass
