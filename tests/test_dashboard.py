@@ -19,11 +19,13 @@ def test_site_has_index_a_page_per_environment_and_plotly_once(site):
     pages = sorted(p.name for p in site.glob("*.html"))
     assert "index.html" in pages and "gpu-a-torch-2-11-0.html" in pages and len(pages) == 3
     assert (site / PLOTLY_FILE).stat().st_size > 1_000_000
+    assert "font-family" in (site / "style.css").read_text()
     for page in site.glob("*.html"):
         text = page.read_text()
         assert f'<script src="{PLOTLY_FILE}"></script>' in text
         assert text.count("plotly.js v") == 0  # the library itself is not inlined
         assert '<script src="filters.js"></script>' in text and "function parse" not in text
+        assert '<link rel="stylesheet" href="style.css">' in text and "<style>" not in text
     assert (site / "all-decision.csv").read_text().startswith("env,family,verdict,why")
     assert (site / "all-cases.csv").exists()
 

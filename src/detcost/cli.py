@@ -16,7 +16,8 @@ from . import __version__
 from .decision import DEFAULT_BUDGET
 from .errors import DetcostError
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE, MODES
-from .profile import BUILTIN, Profile, load_profile
+from .profile import BUILTIN, Profile, default_profile, load_profile
+from .records import new_run_id
 from .workloads import WORKLOADS
 
 DEFAULT_RESULTS = Path("results")
@@ -36,7 +37,7 @@ def _load_profile_for_here(asked: str | None) -> tuple[str, Profile]:
     """The profile asked for, else standard on a GPU and smoke on a CPU. Once it is known
     to be good, says once that CPU numbers are not the point."""
     cuda = _cuda_available()
-    name = asked or ("standard" if cuda else "smoke")
+    name = asked or default_profile(cuda)
     profile = load_profile(name)
     if not cuda:
         console.print(f"[yellow]{CPU_NOTE}[/yellow]")
@@ -64,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     modes = _split_modes(args.mode)
     profile_arg, profile = _load_profile_for_here(args.profile)
-    run_id = args.run_id or runner.new_run_id(profile.name)
+    run_id = args.run_id or new_run_id(profile.name)
     out_dir = args.out / "raw" / run_id
     console.print(f"detcost {__version__}: profile [bold]{profile.name}[/bold] "
                   f"({len(profile.cases)} cases), modes {', '.join(modes)} -> {out_dir}")
@@ -124,7 +125,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from . import frame, runner
 
     profile_arg, profile = _load_profile_for_here(args.profile)
-    run_id = args.run_id or runner.new_run_id(f"validate-{profile.name}")
+    run_id = args.run_id or new_run_id(f"validate-{profile.name}")
     out_dir = args.out / "raw" / run_id
     out_dir.mkdir(parents=True, exist_ok=True)
     only = out_dir / "validate.cases.json"

@@ -27,8 +27,16 @@ from .ceilings import measure_ceilings, roofline
 from .environment import capture
 from .measure import run_case
 from .modes import apply_mode, get_mode, read_knobs
-from .profile import load_profile
-from .records import Header, Record, append, mode_file_name, read_run_file
+from .profile import default_profile, load_profile
+from .records import (
+    Header,
+    Record,
+    append,
+    mode_file_name,
+    new_run_id,
+    plan_file,
+    read_run_file,
+)
 from .timing import time_rounds
 
 
@@ -45,12 +53,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also time every case with CUDA events and do_bench")
 
 
-def _default_profile() -> str:
-    import torch
-
-    return "standard" if torch.cuda.is_available() else "smoke"
-
-
 class Worker:
     """State of this worker: its mode, profile, output file, and what is already recorded."""
 
@@ -60,13 +62,13 @@ class Worker:
         opt = config.getoption
         self.mode = get_mode(opt("--detcost-mode"))
         apply_mode(self.mode)  # before anything below can touch CUDA
-        self.profile = load_profile(opt("--detcost-profile") or _default_profile())
-        self.run_id = opt("--detcost-run-id") or dt.datetime.now(dt.UTC).strftime(
-            "%Y%m%dT%H%M%S")
-        default_out = Path("results/raw") / self.run_id / mode_file_name(
-            self.mode.name, int(opt("--detcost-replica")))
-        self.out = Path(opt("--detcost-out") or default_out)
+        self.profile = load_profile(opt("--detcost-profile")
+                                    or default_profile(torch.cuda.is_available()))
+        self.run_id = opt("--detcost-run-id") or new_run_id(self.profile.name)
         self.replica = int(opt("--detcost-replica"))
+        default_out = Path("results/raw") / self.run_id / mode_file_name(self.mode.name,
+                                                                          self.replica)
+        self.out = Path(opt("--detcost-out") or default_out)
         self.validate = bool(opt("--detcost-validate"))
         only = opt("--detcost-only")
         self.only = set(json.loads(Path(only).read_text(encoding="utf-8"))) if only else None
@@ -87,9 +89,6 @@ class Worker:
             replica=self.replica, ceilings=self.ceilings)
         append(self.out, header)
         return set()
-
-    def plan_path(self) -> Path:
-        return self.out.with_suffix(".plan.json")
 
 
 _KEY = pytest.StashKey[Worker]()
@@ -122,7 +121,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     worker = session.config.stash[_KEY]
     cases = (_case_of(item) for item in session.items)
     ids = [case.id for case in cases if case is not None]
-    worker.plan_path().write_text(json.dumps(ids), encoding="utf-8")
+    plan_file(worker.out).write_text(json.dumps(ids), encoding="utf-8")
 
 
 @pytest.fixture

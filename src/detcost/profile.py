@@ -146,6 +146,11 @@ def parse_profile(text: str, source: str) -> Profile:
                    _measure(f"profile {source}", data.get("measure", {})), tuple(cases))
 
 
+def default_profile(cuda: bool) -> str:
+    """standard on a CUDA GPU, smoke (CPU-sized) without one."""
+    return "standard" if cuda else "smoke"
+
+
 def load_profile(name_or_path: str) -> Profile:
     """A built-in profile by name, or a TOML file by path."""
     if name_or_path in BUILTIN:

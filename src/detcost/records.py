@@ -8,6 +8,7 @@ Format history:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
@@ -83,6 +84,17 @@ class Record:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+
+def new_run_id(label: str = "") -> str:
+    """A run's folder name: UTC time, then a label (the profile, say)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{label}" if label else stamp
+
+
+def plan_file(mode_file: Path) -> Path:
+    """Where a worker lists the case ids it selected, beside its mode file."""
+    return mode_file.with_suffix(".plan.json")
 
 
 def mode_file_name(mode: str, replica: int = 1) -> str:

@@ -8,7 +8,6 @@ after it. Records already written are never lost.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -22,7 +21,7 @@ from .cases import Case
 from .errors import DetcostError
 from .modes import get_mode, mode_environment
 from .profile import Profile
-from .records import Record, append, mode_file_name, read_run_file
+from .records import Record, append, mode_file_name, plan_file, read_run_file
 from .timing import TIMER_PATH
 
 PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
@@ -41,11 +40,6 @@ class ModeOutcome:
 
 # (mode, done, total, last case id) -> None
 Progress = Callable[[str, int, int, str], None]
-
-
-def new_run_id(label: str = "") -> str:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{label}" if label else stamp
 
 
 def default_bench_dir() -> Path:
@@ -89,7 +83,7 @@ def _recorded(path: Path) -> list[Record]:
 
 
 def _plan(path: Path) -> list[str] | None:
-    plan = path.with_suffix(".plan.json")
+    plan = plan_file(path)
     return json.loads(plan.read_text(encoding="utf-8")) if plan.exists() else None
 
 

@@ -15,10 +15,19 @@ from .. import frame as fr
 from ..decision import DEFAULT_BUDGET, decision_table
 from ..modes import DETERMINISTIC_MODE
 from . import figures
-from .html import FILTER_KEYS, figure_div, filter_script, filters_html, page, table_html
+from .html import (
+    FILTER_KEYS,
+    STYLE,
+    figure_div,
+    filter_script,
+    filters_html,
+    page,
+    table_html,
+)
 
 PLOTLY_FILE = "plotly.min.js"
 FILTER_FILE = "filters.js"
+STYLE_FILE = "style.css"
 DECISION_COLUMNS = ["env", "family", "verdict", "why", "geomean_slowdown", "worst_slowdown",
                     "measured", "nondeterministic_by_default", "unsupported", "noisy",
                     "worst_case"]
@@ -96,7 +105,7 @@ def _environments(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget: float,
-               links: str = "", plotly_js: str = "", filter_js: str = "") -> str:
+               links: str = "", head: str = "", tail: str = "") -> str:
     """One page's HTML; writes its CSV files into `folder`."""
     validation = fr.validation_table(frame)
     frame = frame[frame["validation"].isna()]  # timer-validation runs feed only their table
@@ -134,7 +143,7 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
         body += ["<h2>Cases</h2>", _csv_link(cases, folder, f"{stem}-cases.csv"),
                  table_html(cases, keys)]
     body += ["<h2>Environments</h2>", table_html(_environments(frame))]
-    return page(title, "\n".join(body), plotly_js, filter_js)
+    return page(title, "\n".join(body), head, tail)
 
 
 def build_dashboard(frame: pd.DataFrame, out: Path, budget: float = DEFAULT_BUDGET) -> Path:
@@ -142,17 +151,19 @@ def build_dashboard(frame: pd.DataFrame, out: Path, budget: float = DEFAULT_BUDG
     out.mkdir(parents=True, exist_ok=True)
     (out / PLOTLY_FILE).write_text(get_plotlyjs(), encoding="utf-8")
     (out / FILTER_FILE).write_text(filter_script(), encoding="utf-8")
-    script = f'<script src="{PLOTLY_FILE}"></script>'
-    filters = f'<script src="{FILTER_FILE}"></script>'
+    (out / STYLE_FILE).write_text(STYLE, encoding="utf-8")
+    head = (f'<link rel="stylesheet" href="{STYLE_FILE}">'
+            f'<script src="{PLOTLY_FILE}"></script>')
+    tail = f'<script src="{FILTER_FILE}"></script>'
     envs = sorted(frame["env"].unique())
     links = "<p>Environments: " + " · ".join(
         f'<a href="{slug(e)}.html">{html.escape(e)}</a>' for e in envs) + "</p>"
     for env in envs:
         (out / f"{slug(env)}.html").write_text(
             build_page(frame[frame["env"] == env], out, slug(env), f"detcost: {env}", budget,
-                       '<p><a href="index.html">All environments</a></p>', script, filters),
+                       '<p><a href="index.html">All environments</a></p>', head, tail),
             encoding="utf-8")
     index = out / "index.html"
     index.write_text(build_page(frame, out, "all", "detcost: deterministic mode, measured",
-                                budget, links, script, filters), encoding="utf-8")
+                                budget, links, head, tail), encoding="utf-8")
     return index

@@ -141,10 +141,10 @@ def filter_script() -> str:
     return FILTER_JS % {"keys": json.dumps(FILTER_KEYS)}
 
 
-def page(title: str, body: str, head_scripts: str, filter_js: str) -> str:
-    """`head_scripts` loads plotly.js (a src for the dashboard, the library inlined for a
-    self-contained page); `filter_js` is a <script> tag run after the body."""
+def page(title: str, body: str, head: str, tail: str) -> str:
+    """`head` brings the style and plotly.js, `tail` the filter script: links to files
+    shipped once for the dashboard, inlined for a self-contained page."""
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style>{head_scripts}</head>"
-            f"<body>\n{body}\n{filter_js}\n</body></html>\n")
+            f"<title>{html.escape(title)}</title>{head}</head>"
+            f"<body>\n{body}\n{tail}\n</body></html>\n")

@@ -10,14 +10,14 @@ from plotly.offline import get_plotlyjs
 
 from ..decision import DEFAULT_BUDGET
 from .dashboard import build_page
-from .html import filter_script
+from .html import STYLE, filter_script
 
 
 def write_run_page(frame: pd.DataFrame, path: Path, title: str,
                    budget: float = DEFAULT_BUDGET) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     html = build_page(frame, path.parent, path.stem, title, budget,
-                      plotly_js=f"<script>{get_plotlyjs()}</script>",
-                      filter_js=f"<script>{filter_script()}</script>")
+                      head=f"<style>{STYLE}</style><script>{get_plotlyjs()}</script>",
+                      tail=f"<script>{filter_script()}</script>")
     path.write_text(html, encoding="utf-8")
     return path
