@@ -1,64 +1,149 @@
 """Sessions: `nox -s bench` (the benchmark), `nox -s tests`, `nox -s report`, `nox -s validate`,
-`nox -s lint`. Arguments after `--` are passed through."""
+`nox -s detcost -- ARGS` (any detcost command), `nox -s lint`. Arguments after `--` are passed
+through.
+
+The torch that `bench` measures is the one already installed beside `python3` (or
+$DETCOST_PYTHON): on a GPU box or in a container, the torch you ship is the torch measured.
+Its session environment links that interpreter's packages in and installs only what is
+missing, pinned. Where no torch is installed, it installs the pinned, tested torch.
+Environments are reused between runs: a second run installs nothing.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
 
 nox.options.sessions = ["tests", "lint"]
-nox.options.default_venv_backend = "venv"
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+# module -> pinned requirement, for the packages a measuring environment needs
+RUNTIME = {re.split(r"[=<>!~ ]", req)[0].replace("-", "_").lower(): req
+           for req in nox.project.dependency_groups(PYPROJECT, "runtime")}
 
 
-def _python() -> str:
-    """The interpreter that holds the torch to measure: $DETCOST_PYTHON, else the first
-    python on PATH (an activated environment, a container's python)."""
-    return (os.environ.get("DETCOST_PYTHON") or shutil.which("python")
-            or shutil.which("python3") or "python3")
+def _has_torch(python: str) -> bool:
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"
+    try:
+        return subprocess.run([python, "-c", probe], capture_output=True, timeout=60,
+                              check=False).returncode == 0
+    except OSError:
+        return False
 
 
-def _run_detcost(session: nox.Session, *args: str) -> None:
-    """Run detcost from this checkout with the interpreter already here, against its torch:
-    a GPU machine's torch is the thing measured, so these sessions install nothing."""
+def _torch_python() -> str | None:
+    """The interpreter whose torch is measured: $DETCOST_PYTHON, else the first python3 or
+    python on PATH that has torch; None where none has (a pinned torch is installed)."""
+    asked = os.environ.get("DETCOST_PYTHON")
+    if asked:
+        return asked
+    for name in ("python3", "python"):
+        found = shutil.which(name)
+        if found and _has_torch(found):
+            return found
+    return None
+
+
+TORCH_PYTHON = _torch_python()
+
+
+def _install_once(session: nox.Session, *requirements: str) -> None:
+    """Install unless this reused environment already has exactly these requirements (and
+    this pyproject): a second run starts in seconds and needs no network."""
+    stamp = Path(session.virtualenv.location) / ".detcost-installed"
+    want = hashlib.sha256(json.dumps(requirements).encode()
+                          + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == want:
+        session.log("dependencies already installed")
+        return
+    session.install(*requirements)
+    stamp.write_text(want)
+
+
+def _measuring_environment(session: nox.Session) -> str:
+    """Make this session's environment able to run detcost against the torch to measure;
+    return where that torch came from."""
+    if TORCH_PYTHON:
+        if not _has_torch(TORCH_PYTHON):
+            session.error(f"DETCOST_PYTHON={TORCH_PYTHON} has no torch")
+        # A venv made from another venv's python cannot see that venv's packages, so the
+        # interpreter's own site-packages are linked in with a .pth file (after ours).
+        paths = session.run(TORCH_PYTHON, "-c", "import json, site; print(json.dumps("
+                            "site.getsitepackages() + [site.getusersitepackages()]))",
+                            silent=True, external=True)
+        site_dir = session.run("python", "-c", "import sysconfig; "
+                               "print(sysconfig.get_paths()['purelib'])", silent=True)
+        Path(site_dir.strip(), "detcost-measured-torch.pth").write_text(
+            "\n".join(json.loads(paths.strip().splitlines()[-1])) + "\n")
+        origin = f"already installed for {TORCH_PYTHON}"
+    else:
+        origin = "installed by this session (pinned; no torch was found beside python3)"
+    probe = ("import importlib.util, json; print(json.dumps([m for m in %r "
+             "if importlib.util.find_spec(m) is None]))" % sorted(RUNTIME))
+    missing = json.loads(session.run("python", "-c", probe, silent=True).strip())
+    if missing:
+        session.log(f"installing what is missing: {', '.join(missing)}")
+        session.install(*(RUNTIME[m] for m in missing))
+    version = session.run("python", "-c", "import torch; print(torch.__version__, "
+                          "torch.__file__)", silent=True).strip()
+    return f"torch {version.split()[0]} ({origin}; {version.split()[1]})"
+
+
+def _detcost(session: nox.Session, *args: str) -> None:
     path = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
-    session.run(_python(), "-m", "detcost", *args, env={"PYTHONPATH": path}, external=True)
+    session.run("python", "-m", "detcost", *args, env={"PYTHONPATH": path})
 
 
-@nox.session(venv_backend="none")
+@nox.session(python=TORCH_PYTHON, reuse_venv=True)
 def bench(session: nox.Session) -> None:
     """Benchmark this machine's torch in every mode (standard profile on a GPU, smoke on a
-    CPU), then build the dashboard. Try `nox -s bench -- --mode default,deterministic -k sdpa`."""
-    _run_detcost(session, "run", *session.posargs)
-    _run_detcost(session, "report")
+    CPU) into a new run under results/raw, with its own report.html. The dashboard of
+    committed results is rebuilt only by `nox -s report`. Try
+    `nox -s bench -- --mode default,deterministic -k sdpa`."""
+    session.log(f"measuring {_measuring_environment(session)}")
+    _detcost(session, "run", *session.posargs)
 
 
-@nox.session(venv_backend="none")
+@nox.session(python=TORCH_PYTHON, reuse_venv=True)
 def validate(session: nox.Session) -> None:
     """Check the suite's timer against CUDA events and do_bench on a sample of cases."""
-    _run_detcost(session, "validate", *session.posargs)
+    session.log(f"measuring {_measuring_environment(session)}")
+    _detcost(session, "validate", *session.posargs)
 
 
-@nox.session(venv_backend="none")
+@nox.session(name="detcost", python=TORCH_PYTHON, reuse_venv=True)
+def detcost_cli(session: nox.Session) -> None:
+    """Any detcost command in the measuring environment: `nox -s detcost -- compare A B`."""
+    _measuring_environment(session)
+    _detcost(session, *session.posargs)
+
+
+@nox.session(reuse_venv=True)
 def report(session: nox.Session) -> None:
-    """Build the dashboard from everything under results/ (no GPU or torch run needed)."""
-    _run_detcost(session, "report", *session.posargs)
+    """Build results/dashboard from everything under results/raw (no GPU or torch needed)."""
+    _install_once(session, *nox.project.dependency_groups(PYPROJECT, "report"))
+    _detcost(session, "report", *session.posargs)
 
 
-@nox.session
+@nox.session(reuse_venv=True)
 def tests(session: nox.Session) -> None:
-    """Unit tests and the CPU end-to-end run, in a fresh virtual environment."""
-    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "dev"))
+    """Unit tests and the CPU end-to-end run, in a reused environment with pinned versions
+    (the first run installs the pinned torch; later runs install nothing)."""
+    _install_once(session, "-e", ".", *nox.project.dependency_groups(PYPROJECT, "runtime"),
+                  *nox.project.dependency_groups(PYPROJECT, "dev"))
     session.run("pytest", *session.posargs)
 
 
-@nox.session
+@nox.session(reuse_venv=True)
 def lint(session: nox.Session) -> None:
     """ruff over the whole repository."""
-    session.install("ruff")
+    _install_once(session, *nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")

@@ -58,5 +58,5 @@ def _fmt(value: Any) -> str:
 def make_case(workload: str, params: dict[str, Any], pass_: str, dtype: str,
               precision: str) -> Case:
     w = get_workload(workload)
-    full = {**w.params, **params}
+    full = {**w.defaults, **params}
     return Case(workload, tuple((k, full[k]) for k in w.params), pass_, dtype, precision)

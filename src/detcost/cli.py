@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,10 +16,10 @@ from rich.table import Table
 
 from . import __version__
 from .decision import DEFAULT_BUDGET
-from .errors import DetcostError
+from .errors import DetcostError, ResultsWarning
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE, MODES
 from .profile import BUILTIN, Profile, default_profile, load_profile
-from .records import new_run_id
+from .records import check_run_id, new_run_id
 from .workloads import WORKLOADS
 
 DEFAULT_RESULTS = Path("results")
@@ -67,8 +69,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile_arg, profile = _load_profile_for_here(args.profile)
     run_id = args.run_id or new_run_id(profile.name)
     out_dir = args.out / "raw" / run_id
-    console.print(f"detcost {__version__}: profile [bold]{profile.name}[/bold] "
-                  f"({len(profile.cases)} cases), modes {', '.join(modes)} -> {out_dir}")
+    processes = args.processes or profile.measure.processes
+    console.print(f"detcost {__version__}: profile [bold]{escape(profile.name)}[/bold] "
+                  f"({len(profile.cases)} cases), modes {', '.join(modes)}, {processes} "
+                  f"process(es) each, interleaved -> {escape(str(out_dir))}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("[dim]{task.fields[case]}"),
                   console=console, transient=False) as bar:
@@ -77,43 +81,46 @@ def cmd_run(args: argparse.Namespace) -> int:
         def progress(mode: str, done: int, total: int, last: str) -> None:
             if mode not in tasks:
                 tasks[mode] = bar.add_task(f"{mode:>20}", total=total, case="")
-            bar.update(tasks[mode], completed=done, total=total, case=last[:60])
+            bar.update(tasks[mode], completed=done, total=total, case=escape(last[:60]))
 
         options = runner.RunOptions(keyword=args.keyword, case_timeout_s=args.case_timeout,
-                                    replica=args.replica)
+                                    replica=args.replica, processes=processes)
         outcomes = runner.run(profile, profile_arg, modes, out_dir, run_id,
                               bench_dir=args.bench_dir, options=options, progress=progress)
     print_outcomes(outcomes)
     data = frame.load([out_dir])
-    data = data[data["replica"] == 1] if len(data) else data
     if not data.empty:
         print_top_slowdowns(frame.compare_modes(data))
         page = write_run_page(data, out_dir / "report.html", f"detcost run {run_id}")
-        console.print(f"report: {page}")
+        console.print(f"report: {escape(str(page))}")
     return 0
 
 
 def print_outcomes(outcomes) -> None:
     from .records import STATUSES
 
-    table = Table(title="Cases per mode")
-    for col in ("mode", "cases", *STATUSES, "restarts", "seconds"):
+    table = Table(title="Cases per mode and process")
+    for col in ("mode", "process", "cases", *STATUSES, "restarts", "seconds"):
         table.add_column(col, justify="left" if col == "mode" else "right")
     for o in outcomes:
-        table.add_row(o.mode, str(o.planned), *(str(o.statuses.get(s, 0)) for s in STATUSES),
+        table.add_row(o.mode, str(o.replica), str(o.planned),
+                      *(str(o.statuses.get(s, 0)) for s in STATUSES),
                       str(o.restarts), f"{o.seconds:.0f}")
     _stdout().print(table)
 
 
 def print_top_slowdowns(comparison, top: int = 10) -> None:
-    ok = comparison[comparison["status"] == "ok"].nlargest(top, "slowdown")
+    ok = comparison[comparison["status"] == "ok"]
     if ok.empty:
+        console.print(f"No case was measured in both {BASELINE_MODE} and "
+                      f"{DETERMINISTIC_MODE} mode: no slowdown to show.")
         return
+    ok = ok.astype({"slowdown": float}).nlargest(top, "slowdown")
     table = Table(title=f"Costliest cases ({DETERMINISTIC_MODE} / {BASELINE_MODE})")
-    for col in ("case", "slowdown", "95% interval", "default digests"):
+    for col in ("case", "slowdown", "95% rerun interval", "default digests"):
         table.add_column(col, justify="left" if col == "case" else "right")
     for r in ok.itertuples():
-        table.add_row(r.case_id, f"{r.slowdown:.2f}x",
+        table.add_row(escape(r.case_id), f"{r.slowdown:.2f}x",
                       f"{r.slowdown_low:.2f}-{r.slowdown_high:.2f}",
                       f"{r.distinct_digests_base}/{r.repeats_base}")
     _stdout().print(table)
@@ -221,42 +228,103 @@ def cmd_compare(args: argparse.Namespace) -> int:
     data = _load([raw, *named] if raw.exists() else named, args.out)
     out = _stdout()
     if not args.runs:
-        table = decision_table(frame.compare_modes(data), args.budget)
+        table = decision_table(frame.compare_modes(frame.latest(data)), args.budget)
+        if table.empty:
+            raise DetcostError(f"no case was measured in {BASELINE_MODE} or "
+                               f"{DETERMINISTIC_MODE} mode: nothing to decide")
         view = Table(title=f"Deterministic mode: cost and verdict (budget {args.budget:.2f}x)")
         for col in ("environment", "family", "verdict", "geomean", "worst", "worst case",
                     "nondet. by default", "unsupported"):
             view.add_column(col)
         for r in table.itertuples():
-            view.add_row(escape(r.env), r.family, r.verdict, f"{r.geomean_slowdown:.2f}x",
-                         f"{r.worst_slowdown:.2f}x", escape(r.worst_case),
+            view.add_row(escape(r.env), r.family, r.verdict, _x(r.geomean_slowdown),
+                         _x(r.worst_slowdown), escape(r.worst_case),
                          f"{r.nondeterministic_by_default}/{r.measured}", str(r.unsupported))
         out.print(view)
         return 0
     run_a, run_b = (_run_ids(data, name) for name in args.runs)
     rows = frame.compare_runs(data, run_a, run_b)
-    view = Table(title=f"{run_a} (A) against {run_b} (B)")
-    for col in ("case", "slowdown A", "slowdown B", "B/A slowdown", "B/A default time"):
+    view = Table(title=f"{escape(run_a)} (A) against {escape(run_b)} (B)")
+    for col in ("case", "slowdown A", "slowdown B", "B/A slowdown", "B/A default time",
+                "steady"):
         view.add_column(col, justify="left" if col == "case" else "right")
     for r in rows.sort_values("slowdown_b_over_a", ascending=False).itertuples():
         view.add_row(escape(r.case_id), _x(r.slowdown_a), _x(r.slowdown_b),
-                     _x(r.slowdown_b_over_a), _x(r.default_time_b_over_a))
+                     _x(r.slowdown_b_over_a), _x(r.default_time_b_over_a),
+                     "yes" if r.steady else "no")
+    out.print(view)
+    if args.fail_slowdown is None and args.fail_time is None:
+        return 0
+    failed = frame.regressions(rows, args.fail_slowdown, args.fail_time)
+    for r in failed.itertuples():
+        console.print(f"[red]regression: {escape(r.case_id)}: {escape(r.why)}[/red]",
+                      highlight=False, soft_wrap=True)
+    checked = int(rows["steady"].sum())
+    console.print(f"{len(failed)} of {checked} steady cases regressed "
+                  f"(thresholds: slowdown {_x(args.fail_slowdown)}, default time "
+                  f"{_x(args.fail_time)})")
+    return 1 if len(failed) else 0
+
+
+def cmd_stability(args: argparse.Namespace) -> int:
+    from . import frame
+
+    named = [p for p in map(Path, args.runs) if p.exists()]
+    raw = args.out / "raw"
+    data = _load([raw, *named] if raw.exists() else named, args.out)
+    run_a, run_b = (_run_ids(data, name) for name in args.runs)
+    if run_a == run_b:
+        raise DetcostError("stability compares two different runs")
+    summary, disagree = frame.stability(data, run_a, run_b)
+    out = _stdout()
+    out.print(escape(frame.stability_sentence(summary)))
+    view = Table(title="Cases whose slowdown in B lies outside A's rerun interval")
+    for col in ("case", "slowdown A", "A's interval", "slowdown B", "|log B/A|", "steady"):
+        view.add_column(col, justify="left" if col == "case" else "right")
+    for r in disagree.itertuples():
+        view.add_row(escape(r.case_id), _x(r.slowdown_a),
+                     f"{r.slowdown_low_a:.2f}-{r.slowdown_high_a:.2f}", _x(r.slowdown_b),
+                     f"{r.abs_log_ratio:.3f}", "yes" if r.steady else "no")
     out.print(view)
     return 0
 
 
-def _x(value: float) -> str:
-    return "-" if value != value else f"{value:.2f}x"
+def _x(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{value:.2f}x"
+
+
+def _number(text: str, least: float, words: str, kind: type = float) -> float:
+    """An argument that must be a finite number >= least (nan, inf and words refused)."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < least:
+        raise argparse.ArgumentTypeError(f"must be {words}, not {text!r}")
+    return value
 
 
 def _budget(text: str) -> float:
+    return _number(text, 1.0, "a slowdown >= 1.0 (1.10 accepts 10%)")
+
+
+def _ratio(text: str) -> float:
+    return _number(text, 1.0, "a ratio >= 1.0 (1.25 fails on growth past 25%)")
+
+
+def _positive_int(text: str) -> int:
+    return int(_number(text, 1, "an integer >= 1", int))
+
+
+def _timeout(text: str) -> float:
+    return _number(text, 1e-3, "a number of seconds > 0")
+
+
+def _run_id(text: str) -> str:
     try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if value < 1.0:
-        raise argparse.ArgumentTypeError(f"budget must be a slowdown >= 1.0 (1.10 accepts "
-                                         f"10%), not {text!r}")
-    return value
+        return check_run_id(text)
+    except DetcostError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"run id {text!r} ")) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -274,22 +342,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", help="pytest -k expression over case ids")
     run.add_argument("--out", type=Path, default=DEFAULT_RESULTS,
                      help="results folder (default: results); the run goes to OUT/raw/RUN_ID")
-    run.add_argument("--run-id", help="name of the run's folder (default: time and profile); "
-                     "an existing run is resumed")
+    run.add_argument("--run-id", type=_run_id, help="name of the run's folder (default: "
+                     "time, a random part and the profile); an existing run is resumed")
     run.add_argument("--bench-dir", type=Path, help="the benchmarks folder")
-    run.add_argument("--case-timeout", type=float, default=600.0,
+    run.add_argument("--case-timeout", type=_timeout, default=600.0,
                      help="seconds one case may take before its worker is stopped")
-    run.add_argument("--replica", type=int, default=1,
-                     help="which process of each mode this is (2, 3, ... repeat a mode in "
-                          "new processes, for noise and cross-process reproducibility)")
+    run.add_argument("--processes", type=_positive_int,
+                     help="worker processes per mode, interleaved across modes (default: "
+                          "the profile's [measure] processes)")
+    run.add_argument("--replica", type=_positive_int, default=1,
+                     help="number of the first process (3 adds processes 3, 4, ... to an "
+                          "existing run)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="time a sample of cases with the suite's "
                               "timer, CUDA events and do_bench, in one process")
     validate.add_argument("--profile", help="default: standard with a CUDA GPU, smoke without")
-    validate.add_argument("--per-family", type=int, default=4)
+    validate.add_argument("--per-family", type=_positive_int, default=4)
     validate.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
-    validate.add_argument("--run-id")
+    validate.add_argument("--run-id", type=_run_id)
     validate.add_argument("--bench-dir", type=Path)
     validate.set_defaults(func=cmd_validate)
 
@@ -309,21 +380,60 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("runs", nargs="*", help="two run ids or run folders")
     compare.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
     compare.add_argument("--budget", type=_budget, default=DEFAULT_BUDGET)
+    compare.add_argument("--fail-slowdown", type=_ratio, metavar="RATIO",
+                         help="with A B: exit 1 when a steady case's determinism slowdown in "
+                              "B exceeds RATIO times its slowdown in A")
+    compare.add_argument("--fail-time", type=_ratio, metavar="RATIO",
+                         help="with A B: exit 1 when a steady case's default-mode time in B "
+                              "exceeds RATIO times A's")
     compare.set_defaults(func=cmd_compare)
+
+    stable = sub.add_parser("stability", help="two independent runs of the same cases: do "
+                            "the slowdowns of one lie inside the other's intervals?")
+    stable.add_argument("runs", nargs=2, metavar="RUN", help="two run ids or run folders")
+    stable.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    stable.set_defaults(func=cmd_stability)
 
     lister = sub.add_parser("list", help="list workloads, modes and profiles")
     lister.set_defaults(func=cmd_list)
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Skipped results are one line each, not a Python warning with its source line."""
+    if issubclass(category, ResultsWarning):
+        console.print(f"[yellow]detcost: warning: {escape(str(message))}[/yellow]",
+                      highlight=False, soft_wrap=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
+def _error(text: str) -> int:
+    console.print(f"[red]detcost: {escape(text)}[/red]", highlight=False, soft_wrap=True)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except DetcostError as exc:
-        console.print(f"[red]detcost: {escape(str(exc))}[/red]", highlight=False,
-                      soft_wrap=True)
-        return 2
+    if (args.command == "compare" and (args.fail_slowdown or args.fail_time)
+            and len(args.runs) != 2):
+        return _error("--fail-slowdown and --fail-time need two runs: compare BASE NEW")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ResultsWarning)
+        warnings.showwarning = _show_warning
+        try:
+            return args.func(args)
+        except DetcostError as exc:
+            return _error(str(exc))
+        except OSError as exc:  # a read-only or full disk, a name too long, a missing path
+            where = f": {exc.filename}" if exc.filename else ""
+            return _error(f"{exc.strerror or exc}{where}")
+        except KeyboardInterrupt:
+            return _error("interrupted; records written so far are kept (resume with "
+                          "--run-id)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ def recommend(row: pd.Series, budget: float) -> tuple[str, str]:
     """(verdict, why) for one row of the family summary."""
     over = f"{(budget - 1) * 100:.0f}%"
     if row["measured"] == 0:
+        if row.get("not_measured"):
+            return ("not measured", "default and deterministic mode were not both run for "
+                    "these cases: run both to compare")
         return "no data", "no case ran in both modes"
     geo, worst = row["geomean_slowdown"], row["worst_slowdown"]
     cost = f"{(geo - 1) * 100:+.0f}% geometric mean, worst {worst:.2f}x ({row['worst_case']})"

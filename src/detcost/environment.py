@@ -46,13 +46,19 @@ def nvidia_smi() -> dict[str, str]:
     return dict(zip(_SMI_FIELDS, values, strict=False))
 
 
-def git_commit(repo: Path) -> dict[str, Any]:
-    """The checkout's commit; $DETCOST_GIT_COMMIT where the code was copied without its
-    history (a container, a remote GPU box)."""
-    commit = _run(["git", "rev-parse", "HEAD"], cwd=repo)
-    if commit is None:
+CHECKOUT = Path(__file__).resolve().parents[2]  # src/detcost/ -> the checkout's root
+
+
+def git_commit(checkout: Path = CHECKOUT) -> dict[str, Any]:
+    """The commit of the detcost checkout that runs, and whether it has changes. Only a git
+    repository whose root is that checkout counts: a copy of detcost inside another
+    repository (or an installed package) is not described by that repository's commit.
+    Otherwise $DETCOST_GIT_COMMIT, where the code was copied without its history."""
+    top = _run(["git", "rev-parse", "--show-toplevel"], cwd=checkout)
+    if top is None or Path(top).resolve() != checkout.resolve():
         return {"commit": os.environ.get("DETCOST_GIT_COMMIT"), "dirty": None}
-    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo)
+    commit = _run(["git", "rev-parse", "HEAD"], cwd=checkout)
+    status = _run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=checkout)
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
@@ -66,7 +72,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def capture(repo: Path | None = None) -> dict[str, Any]:
+def capture(checkout: Path = CHECKOUT) -> dict[str, Any]:
     """Everything that can change a number: call in the measuring process."""
     import torch
 
@@ -82,7 +88,7 @@ def capture(repo: Path | None = None) -> dict[str, Any]:
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "cublas": _first_version("nvidia-cublas", "nvidia-cublas-cu13", "nvidia-cublas-cu12"),
-        "git": git_commit(repo or Path.cwd()),
+        "git": git_commit(checkout),
     }
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)

@@ -5,6 +5,8 @@ Nothing here touches torch: a report is built from result files alone.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,11 +14,14 @@ import numpy as np
 import pandas as pd
 
 from .environment import label
+from .errors import DetcostError, ResultsWarning
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .records import read_run_file, run_files
 from .timing import median_iqr
 
 NOISY_IQR = 0.10  # IQR/median above this flags a case as noisy (as torch's Measurement does)
+NOISE_TARGET = 0.02  # a steady measurement: IQR/median under 2%
+NOT_MEASURED = "not measured"
 CASE_KEY = ["env", "run_id", "case_id"]
 BOOTSTRAP = 1000
 VALIDATION_TOLERANCE = 0.03  # suite timer vs CUDA events
@@ -27,7 +32,11 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
     """Every record under the given files or folders, one row each."""
     rows = []
     for path in run_files(paths):
-        header, records = read_run_file(path)
+        try:
+            header, records = read_run_file(path)
+        except DetcostError as exc:  # one bad file does not hide the others
+            warnings.warn(f"{exc}: file skipped", ResultsWarning, stacklevel=2)
+            continue
         env = header.environment
         for r in records:
             rows.append({
@@ -46,6 +55,7 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "ceilings": header.ceilings, "driver": env.get("smi_driver_version"),
                 "cuda": env.get("cuda"), "cudnn": env.get("cudnn"),
                 "commit": (env.get("git") or {}).get("commit"),
+                "started_at": header.started_at, "phases_s": r.phases_s,
             })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
@@ -71,40 +81,108 @@ def numerics(dtype: str, precision: str) -> str:
     return f"{dtype}/{precision}" if dtype == "float32" else dtype
 
 
-def _bootstrap_ratio(num: np.ndarray, den: np.ndarray, rng: np.random.Generator
-                     ) -> tuple[float, float]:
-    """95% interval of median(num)/median(den), resampling the rounds of each."""
-    if num.size < 2 or den.size < 2:
+def _resampled_medians(processes: list[np.ndarray], rng: np.random.Generator,
+                       draws: int = BOOTSTRAP) -> np.ndarray:
+    """Medians of `draws` hierarchical resamples: the processes with replacement, then the
+    rounds of each chosen process with replacement (each keeps its own count of rounds)."""
+    lengths = np.array([len(p) for p in processes])
+    width = int(lengths.max())
+    table = np.full((len(processes), width), np.nan)
+    for i, p in enumerate(processes):
+        table[i, :len(p)] = p
+    pick = rng.integers(0, len(processes), size=(draws, len(processes)))
+    counts = lengths[pick][..., None]
+    rounds = (rng.random((draws, len(processes), width)) * counts).astype(int)
+    values = table[pick[..., None], rounds]
+    values[np.arange(width) >= counts] = np.nan
+    return np.nanmedian(values.reshape(draws, -1), axis=1)
+
+
+def rerun_interval(num: list[np.ndarray], den: list[np.ndarray], rng: np.random.Generator
+                   ) -> tuple[float, float]:
+    """A 95% interval for what a rerun would measure as median(num)/median(den), where each
+    side is a list of processes' rounds.
+
+    The hierarchical bootstrap resamples processes, then rounds, so the spread between
+    processes (a worker's clocks, its allocator, its cuDNN plan choices) counts, not only
+    the spread between rounds. A rerun's ratio carries its own error as well as this one's:
+    the interval is the bootstrap's 2.5-97.5% spread of the log ratio, widened by sqrt(2)
+    (the spread of a difference of two independent estimates), around this run's ratio."""
+    if sum(map(len, num)) < 2 or sum(map(len, den)) < 2:
         return np.nan, np.nan
-    a = np.median(rng.choice(num, (BOOTSTRAP, num.size)), axis=1)
-    b = np.median(rng.choice(den, (BOOTSTRAP, den.size)), axis=1)
-    low, high = np.percentile(a / b, [2.5, 97.5])
-    return float(low), float(high)
+    point = np.median(np.concatenate(num)) / np.median(np.concatenate(den))
+    ratios = _resampled_medians(num, rng) / _resampled_medians(den, rng)
+    low, high = np.percentile(np.log(ratios / point), [2.5, 97.5]) * math.sqrt(2)
+    return float(point * np.exp(low)), float(point * np.exp(high))
+
+
+def per_mode(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (environment, run, case, mode) over all of that mode's processes: the
+    median of every round of every process, the within-process noise (the median of the
+    processes' IQR/median), the largest variance any process saw, and the processes' round
+    lists for the bootstrap. `ok` where any process measured it."""
+    rows = []
+    for _, g in frame.sort_values("replica").groupby(["env", "run_id", "case_id", "mode"],
+                                                      sort=False):
+        ok = g[g["status"] == "ok"]
+        first = (ok if len(ok) else g).iloc[0]
+        times = [np.asarray(t, dtype=float) for t in ok["times_s"] if len(t)]
+        median = float(np.median(np.concatenate(times))) if times else np.nan
+        noise = float(ok["iqr_over_median"].median()) if len(ok) else np.nan
+        rows.append({
+            **first.to_dict(), "processes": times, "process_count": len(ok),
+            "median_s": median, "iqr_over_median": noise, "noisy": noise > NOISY_IQR,
+            "throughput": first["work_amount"] / median if median else np.nan,
+            "distinct_digests": int(ok["distinct_digests"].max()) if len(ok) else 0,
+            "max_ulp_diff": int(ok["max_ulp_diff"].max()) if len(ok) else 0,
+            "max_rel_diff": float(ok["max_rel_diff"].max()) if len(ok) else 0.0,
+            "same_digest_across": bool(ok["digest"].nunique() <= 1),
+        })
+    return pd.DataFrame(rows)
+
+
+_COMPARISON_CASE = ["env", "gpu", "torch", "run_id", "case_id", "family", "workload", "shape",
+                    "pass_", "dtype", "precision", "numerics"]
+_COMPARISON = [*_COMPARISON_CASE, "mode", "baseline", "status", "message", "slowdown",
+               "slowdown_low", "slowdown_high", "throughput_ratio", "median_s_base",
+               "median_s_mode", "throughput_base", "throughput_mode", "work_unit",
+               "noisy_base", "noisy_mode", "iqr_over_median_base", "iqr_over_median_mode",
+               "processes_base", "processes_mode", "distinct_digests_base",
+               "distinct_digests_mode", "repeats_base", "max_ulp_diff_base",
+               "max_rel_diff_base", "max_ulp_diff_mode", "error_vs_float64_base",
+               "error_vs_float64_mode", "digest_base", "digest_mode", "status_base",
+               "status_mode"]
 
 
 def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                   baseline: str = BASELINE_MODE, seed: int = 0) -> pd.DataFrame:
-    """One row per case present in both modes of one run: slowdown (mode / baseline median
-    time) with a bootstrap interval, throughput ratio, and what each mode's variance was."""
-    cols = ["env", "gpu", "torch", "run_id", "case_id", "family", "workload", "shape",
-            "pass_", "dtype", "precision", "numerics"]
-    first = frame[frame["replica"] == 1] if "replica" in frame else frame
-    base = first[first["mode"] == baseline]
-    other = first[first["mode"] == mode]
-    if base.empty or other.empty:
-        return pd.DataFrame(columns=[*cols, "slowdown"])
-    merged = base.merge(other, on=CASE_KEY, suffixes=("_base", "_mode"))
-    for c in cols:
+    """One row per case of a run that either mode measured: the slowdown (mode / baseline
+    median time over all processes) with its rerun interval, the throughput ratio, and each
+    mode's variance. A case that one side lacks has status 'not measured'."""
+    if frame.empty:
+        return pd.DataFrame(columns=_COMPARISON)
+    modes = per_mode(frame[frame["mode"].isin([mode, baseline])])
+    if modes.empty:
+        return pd.DataFrame(columns=_COMPARISON)
+    base = modes[modes["mode"] == baseline]
+    other = modes[modes["mode"] == mode]
+    merged = base.merge(other, on=CASE_KEY, how="outer", suffixes=("_base", "_mode"))
+    for c in _COMPARISON_CASE:
         if c not in CASE_KEY:
-            merged[c] = merged[f"{c}_base"]
+            merged[c] = merged[f"{c}_base"].where(merged[f"{c}_base"].notna(),
+                                                  merged[f"{c}_mode"])
+    for side in ("_base", "_mode"):
+        merged[f"status{side}"] = merged[f"status{side}"].fillna(NOT_MEASURED)
+        merged[f"processes{side}"] = merged[f"processes{side}"].map(
+            lambda p: p if isinstance(p, list) else [])
+        merged[f"noisy{side}"] = merged[f"noisy{side}"].fillna(False).astype(bool)
     rng = np.random.default_rng(seed)
     both_ok = (merged["status_base"] == "ok") & (merged["status_mode"] == "ok")
     merged["slowdown"] = np.where(both_ok, merged["median_s_mode"] / merged["median_s_base"],
                                   np.nan)
-    intervals = [
-        _bootstrap_ratio(np.asarray(m), np.asarray(b), rng) if ok else (np.nan, np.nan)
-        for m, b, ok in zip(merged["times_s_mode"], merged["times_s_base"], both_ok,
-                            strict=True)]
+    intervals = [rerun_interval(m, b, rng) if ok else (np.nan, np.nan)
+                 for m, b, ok in zip(merged["processes_mode"], merged["processes_base"],
+                                     both_ok, strict=True)]
     merged["slowdown_low"] = [i[0] for i in intervals]
     merged["slowdown_high"] = [i[1] for i in intervals]
     merged["throughput_ratio"] = merged["throughput_mode"] / merged["throughput_base"]
@@ -112,16 +190,25 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
     merged["baseline"] = baseline
     merged["status"] = np.where(both_ok, "ok", np.where(
         merged["status_base"] != "ok", merged["status_base"], merged["status_mode"]))
-    merged["message"] = np.where(merged["status_mode"] != "ok", merged["message_mode"],
-                                 merged["message_base"])
-    keep = [*cols, "mode", "baseline", "status", "message", "slowdown", "slowdown_low",
-            "slowdown_high", "throughput_ratio", "median_s_base", "median_s_mode",
-            "throughput_base", "throughput_mode", "work_unit_base", "noisy_base",
-            "noisy_mode", "distinct_digests_base", "distinct_digests_mode", "repeats_base",
-            "max_ulp_diff_base", "max_rel_diff_base", "max_ulp_diff_mode",
-            "error_vs_float64_base", "error_vs_float64_mode", "digest_base", "digest_mode",
-            "status_base", "status_mode"]
-    return merged[keep].rename(columns={"work_unit_base": "work_unit"})
+    lacking = np.where(merged["status_base"] == NOT_MEASURED, baseline, mode)
+    merged["message"] = np.where(
+        merged["status"] == NOT_MEASURED, [f"{m} mode was not run" for m in lacking],
+        np.where(merged["status_mode"] != "ok", merged["message_mode"],
+                 merged["message_base"]))
+    merged["work_unit"] = merged["work_unit_base"].where(merged["work_unit_base"].notna(),
+                                                         merged["work_unit_mode"])
+    return merged[_COMPARISON].reset_index(drop=True)
+
+
+def latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """The records of the newest run that measured each case in each environment: the
+    headline views show one measurement per case; older runs feed the stability view."""
+    if frame.empty:
+        return frame
+    start = frame.groupby("run_id")["started_at"].min()
+    order = frame["run_id"].map(start).astype(str) + " " + frame["run_id"]
+    newest = order.groupby([frame["env"], frame["case_id"]]).transform("max")
+    return frame[order == newest]
 
 
 def validation_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -150,10 +237,11 @@ def validation_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def compare_all_modes(frame: pd.DataFrame, baseline: str = BASELINE_MODE) -> pd.DataFrame:
     """compare_modes for every other mode present: the cost of each knob on its own."""
-    modes = [m for m in dict.fromkeys(frame["mode"]) if m != baseline]
+    modes = [m for m in dict.fromkeys(frame["mode"]) if m != baseline] if len(frame) else []
     parts = [compare_modes(frame, m, baseline) for m in modes]
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return (pd.concat(parts, ignore_index=True) if parts
+            else pd.DataFrame(columns=_COMPARISON))
 
 
 def across_processes(frame: pd.DataFrame, mode: str) -> pd.DataFrame:
@@ -179,11 +267,79 @@ def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
     comparison = compare_modes(frame[frame["run_id"].isin([run_a, run_b])], mode)
     a = comparison[comparison["run_id"] == run_a]
     b = comparison[comparison["run_id"] == run_b]
-    keep = ["case_id", "family", "status", "slowdown", "median_s_base", "env"]
+    keep = ["case_id", "family", "status", "slowdown", "slowdown_low", "slowdown_high",
+            "median_s_base", "env", "noisy_base", "noisy_mode"]
     merged = a[keep].merge(b[keep], on=["case_id", "family"], suffixes=("_a", "_b"))
     merged["default_time_b_over_a"] = merged["median_s_base_b"] / merged["median_s_base_a"]
     merged["slowdown_b_over_a"] = merged["slowdown_b"] / merged["slowdown_a"]
+    merged["steady"] = ((merged["status_a"] == "ok") & (merged["status_b"] == "ok")
+                        & ~merged[["noisy_base_a", "noisy_mode_a", "noisy_base_b",
+                                   "noisy_mode_b"]].astype(bool).any(axis=1))
+    merged["inside_a"] = ((merged["slowdown_b"] >= merged["slowdown_low_a"])
+                          & (merged["slowdown_b"] <= merged["slowdown_high_a"]))
+    merged["abs_log_ratio"] = np.log(merged["slowdown_b_over_a"]).abs()
     return merged
+
+
+def steady_share(frame: pd.DataFrame, run_id: str, mode: str = BASELINE_MODE) -> float:
+    """Share of a run's measured cases in `mode` whose rounds were steady (IQR/median under
+    NOISE_TARGET, the median over its processes)."""
+    rows = per_mode(frame[(frame["run_id"] == run_id) & (frame["mode"] == mode)])
+    ok = rows[rows["status"] == "ok"] if len(rows) else rows
+    return float((ok["iqr_over_median"] < NOISE_TARGET).mean()) if len(ok) else np.nan
+
+
+def stability(frame: pd.DataFrame, run_a: str, run_b: str,
+              mode: str = DETERMINISTIC_MODE) -> tuple[dict, pd.DataFrame]:
+    """Two independent runs of the same cases: how often B's slowdown lies inside A's
+    rerun interval (among cases steady in both), the median |log(B/A)|, and the cases that
+    disagree, worst first."""
+    rows = compare_runs(frame, run_a, run_b, mode)
+    both = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")]
+    calm = both[both["steady"]]
+    summary = {
+        "run_a": run_a, "run_b": run_b, "cases": len(both), "steady": len(calm),
+        "inside_share": float(calm["inside_a"].mean()) if len(calm) else np.nan,
+        "median_abs_log_ratio": float(both["abs_log_ratio"].median()) if len(both)
+        else np.nan,
+        "steady_share_a": steady_share(frame, run_a),
+        "steady_share_b": steady_share(frame, run_b),
+    }
+    disagree = both[~both["inside_a"]].sort_values("abs_log_ratio", ascending=False)
+    return summary, disagree
+
+
+def stability_sentence(summary: dict) -> str:
+    """The stability of two runs in one sentence (the CLI's and the dashboard's)."""
+    def pct(v: float) -> str:
+        return "-" if v != v else f"{v:.0%}"
+
+    return (f"{summary['run_b']} (B) against {summary['run_a']} (A): "
+            f"{pct(summary['inside_share'])} of {summary['steady']} steady cases lie inside "
+            f"A's rerun interval; median |log(B/A)| {summary['median_abs_log_ratio']:.4f} "
+            f"over {summary['cases']} cases; default-mode cases with IQR/median under 2%: "
+            f"{pct(summary['steady_share_a'])} (A), {pct(summary['steady_share_b'])} (B)")
+
+
+def regressions(rows: pd.DataFrame, fail_slowdown: float | None,
+                fail_time: float | None) -> pd.DataFrame:
+    """From compare_runs(BASE, NEW): the steady cases whose determinism slowdown grew by more
+    than `fail_slowdown` times, or whose default-mode time grew by more than `fail_time`
+    times. Empty when there is nothing to fail on."""
+    calm = rows[rows["steady"]].copy()
+    calm["why"] = ""
+    if fail_slowdown is not None:
+        grew = calm["slowdown_b_over_a"] > fail_slowdown
+        calm.loc[grew, "why"] = [f"slowdown {a:.2f}x -> {b:.2f}x" for a, b in
+                                 zip(calm.loc[grew, "slowdown_a"], calm.loc[grew, "slowdown_b"],
+                                     strict=True)]
+    if fail_time is not None:
+        slower = calm["default_time_b_over_a"] > fail_time
+        calm.loc[slower, "why"] = [
+            (w + "; " if w else "") + f"default-mode time {r:.2f}x"
+            for w, r in zip(calm.loc[slower, "why"], calm.loc[slower, "default_time_b_over_a"],
+                            strict=True)]
+    return calm[calm["why"] != ""]
 
 
 def steady(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -214,6 +370,7 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             "worst_case": worst["case_id"] if worst is not None else "",
             "nondeterministic_by_default": int((g["distinct_digests_base"] > 1).sum()),
             "unsupported": int((g["status_mode"] == "unsupported").sum()),
+            "not_measured": int((g["status"] == NOT_MEASURED).sum()),
             "noisy": len(ok) - len(calm),
         })
 

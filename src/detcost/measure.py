@@ -3,6 +3,7 @@ reference, and turn the outcome, failure included, into a Record."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 from collections.abc import Callable
@@ -39,6 +40,22 @@ def classify_failure(exc: BaseException, deterministic: bool) -> str:
     return "error"
 
 
+class Phases:
+    """Wall seconds per phase of a case (build, warm-up, timing, reference, variance), so
+    that a run's duration can be accounted for and cut where it is spent."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 4)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}"[:500]
@@ -58,16 +75,25 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
         return Record(**base, status="skipped", message=reason)
     apply_precision(case.precision)
     workload = get_workload(case.workload)
+    phases = Phases()
     try:
-        setting = Setting(device, case.dtype, seed=measure.seed)
-        problem = workload.build(case.param_dict, setting)
-        step = make_step(problem, case.pass_, setting)
-        cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
-        times = time_rounds(step, measure.rounds, cal.iterations)
-        validation = (validate_timer(step, measure.rounds, cal.iterations, times)
-                      if validate else None)
-        reference, note = _reference_outputs(case, measure, device)
-        var = measure_variance(step, measure.repeats, reference)
+        with phases("build"):
+            setting = Setting(device, case.dtype, seed=measure.seed)
+            problem = workload.build(case.param_dict, setting)
+            step = make_step(problem, case.pass_, setting)
+        with phases("warmup"):
+            cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
+        with phases("timing"):
+            times = time_rounds(step, measure.rounds, cal.iterations)
+            validation = (validate_timer(step, measure.rounds, cal.iterations, times)
+                          if validate else None)
+        with phases("reference"):
+            # A float64 reference does not change from one process of a mode to the next:
+            # the first process computes it, the others only compare digests.
+            reference, note = (_reference_outputs(case, measure, device) if replica == 1
+                               else (None, ""))
+        with phases("variance"):
+            var = measure_variance(step, measure.repeats, reference)
         work = problem.work[case.pass_]
         return Record(
             **base, status="ok", message=note, knobs=read_knobs(), times_s=times,
@@ -77,11 +103,12 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             distinct_digests=var.distinct_digests, digest=var.digest,
             max_abs_diff=var.max_abs_diff, max_rel_diff=var.max_rel_diff,
             max_ulp_diff=var.max_ulp_diff, error_vs_float64=var.error_vs_float64,
-            validation=validation, wall_s=time.perf_counter() - started)
+            validation=validation, wall_s=time.perf_counter() - started,
+            phases_s=phases.seconds)
     except Exception as exc:  # a failing case is a record, never a crash of the run
         status = classify_failure(exc, torch.are_deterministic_algorithms_enabled())
         return Record(**base, status=status, message=_one_line(exc), knobs=read_knobs(),
-                      wall_s=time.perf_counter() - started)
+                      wall_s=time.perf_counter() - started, phases_s=phases.seconds)
     finally:
         problem = step = None
         gc.collect()

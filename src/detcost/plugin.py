@@ -32,6 +32,8 @@ from .records import (
     Header,
     Record,
     append,
+    check_run_id,
+    current_file,
     mode_file_name,
     new_run_id,
     plan_file,
@@ -47,6 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--detcost-out", default=None)
     group.addoption("--detcost-run-id", default=None)
     group.addoption("--detcost-replica", type=int, default=1)
+    group.addoption("--detcost-processes", type=int, default=1,
+                    help="how many processes each mode of this run has (for the header)")
     group.addoption("--detcost-only", default=None,
                     help="a JSON file listing the case ids to run (others are deselected)")
     group.addoption("--detcost-validate", action="store_true",
@@ -64,8 +68,9 @@ class Worker:
         apply_mode(self.mode)  # before anything below can touch CUDA
         self.profile = load_profile(opt("--detcost-profile")
                                     or default_profile(torch.cuda.is_available()))
-        self.run_id = opt("--detcost-run-id") or new_run_id(self.profile.name)
+        self.run_id = check_run_id(opt("--detcost-run-id") or new_run_id(self.profile.name))
         self.replica = int(opt("--detcost-replica"))
+        self.processes = int(opt("--detcost-processes"))
         default_out = Path("results/raw") / self.run_id / mode_file_name(self.mode.name,
                                                                           self.replica)
         self.out = Path(opt("--detcost-out") or default_out)
@@ -86,7 +91,7 @@ class Worker:
             run_id=self.run_id, mode=self.mode.name, mode_description=self.mode.description,
             knobs=read_knobs(), environment=capture(), profile=self.profile.describe(),
             started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            replica=self.replica, ceilings=self.ceilings)
+            replica=self.replica, ceilings=self.ceilings, processes=self.processes)
         append(self.out, header)
         return set()
 
@@ -133,6 +138,8 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
             pytest.skip("already recorded in this run")
         benchmark.extra_info.update({"case_id": case.id, "mode": worker.mode.name,
                                      "family": case.family})
+        # Name the case before touching it: a crash or hang from here on is blamed on it.
+        current_file(worker.out).write_text(case.id, encoding="utf-8")
         record = run_case(case, worker.profile.measure, worker.device,
                           lambda step, rounds, its: time_rounds(benchmark, step, rounds, its),
                           worker.run_id, worker.mode.name, worker.replica, worker.validate)

@@ -6,6 +6,7 @@
     min_round_ms = 2.0        # iterations per round rise until a round lasts this long
     warmup_ms = 30.0
     repeats = 5               # runs on identical inputs compared for variance
+    processes = 1             # worker processes per mode, interleaved across modes
     seed = 0
     [defaults]                # for every [[cases]] group that does not set its own
     passes = ["fwd", "fwdbwd"]
@@ -16,6 +17,9 @@
     params = { cin = 64, layout = ["nchw", "channels_last"] }   # a list is swept
 
 Every list is swept (cartesian product); unset parameters take the workload's defaults.
+Everything is checked before any worker starts: an unknown key in any table, a value of
+the wrong type, a shape of zero or less, or a value outside a parameter's choices is one
+error naming the file, the case group, the key, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -41,7 +45,21 @@ class Measure:
     min_round_ms: float = 2.0
     warmup_ms: float = 30.0
     repeats: int = 5
+    processes: int = 1
     seed: int = 0
+
+
+# [measure] keys: (type, smallest value, words for the error).
+_MEASURE_RULES: dict[str, tuple[type, float, str]] = {
+    "rounds": (int, 1, "an integer >= 1"),
+    "min_round_ms": (float, 0.001, "a number of milliseconds > 0"),
+    "warmup_ms": (float, 0, "a number of milliseconds >= 0"),
+    "repeats": (int, 2, "an integer >= 2 (variance compares runs)"),
+    "processes": (int, 1, "an integer >= 1"),
+    "seed": (int, 0, "an integer >= 0"),
+}
+_AXES = {"passes": PASSES, "dtypes": DTYPES, "precisions": PRECISIONS}
+_AXIS_NAME = {"passes": "pass", "dtypes": "dtype", "precisions": "precision"}
 
 
 @dataclass(frozen=True)
@@ -71,54 +89,75 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _check_names(where: str, kind: str, values: list[str], allowed: tuple[str, ...]) -> None:
-    for v in values:
-        if v not in allowed:
-            raise DetcostError(f"{where}: {unknown(kind, v, allowed)}")
-
-
-def _measure(where: str, table: dict[str, Any]) -> Measure:
-    allowed = tuple(Measure.__dataclass_fields__)
+def _measure(where: str, table: Any) -> Measure:
+    if not isinstance(table, dict):
+        raise DetcostError(f"{where}: [measure] must be a table, not {table!r}")
     for key, value in table.items():
-        if key not in allowed:
-            raise DetcostError(f"{where} [measure]: {unknown('setting', key, allowed)}")
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise DetcostError(f"{where} [measure]: {key} must be a number >= 0, not {value!r}")
-    m = Measure(**table)
-    if m.rounds < 1 or m.repeats < 2:
-        raise DetcostError(f"{where} [measure]: rounds must be >= 1 and repeats >= 2")
-    return m
+        if key not in _MEASURE_RULES:
+            problem = unknown("setting", key, tuple(_MEASURE_RULES))
+            raise DetcostError(f"{where} [measure]: {problem}")
+        kind, least, words = _MEASURE_RULES[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if (not number or (kind is int and not isinstance(value, int)) or value != value
+                or value < least or value == float("inf")):
+            raise DetcostError(f"{where} [measure]: {key} = {value!r} is not allowed: {words}")
+    return Measure(**table)
 
 
-def _expand_group(where: str, group: dict[str, Any], defaults: dict[str, Any]) -> list[Case]:
+def _axes(where: str, table: dict[str, Any], fallback: dict[str, list[str]]) -> dict:
+    """passes, dtypes and precisions of a table: lists (or one name) of allowed names."""
+    axes = {}
+    for key, allowed in _AXES.items():
+        values = _as_list(table.get(key, fallback[key]))
+        if not values:
+            raise DetcostError(f"{where}: {key} is empty (allowed: {', '.join(allowed)})")
+        for v in values:
+            if not isinstance(v, str) or v not in allowed:
+                raise DetcostError(f"{where}: {unknown(_AXIS_NAME[key], v, allowed)}")
+        axes[key] = values
+    return axes
+
+
+def _expand_group(where: str, group: Any, defaults: dict[str, list[str]]) -> list[Case]:
+    if not isinstance(group, dict):
+        raise DetcostError(f"{where}: must be a table, not {group!r}")
     if "workload" not in group:
         raise DetcostError(f"{where}: missing 'workload'")
-    extra = set(group) - {"workload", "params", "passes", "dtypes", "precisions"}
+    extra = set(group) - {"workload", "params", *_AXES}
     if extra:
         raise DetcostError(f"{where}: unknown key {sorted(extra)[0]!r} (allowed: workload, "
                            "params, passes, dtypes, precisions)")
+    if not isinstance(group["workload"], str):
+        raise DetcostError(f"{where}: workload must be a name, not {group['workload']!r}")
     try:
         workload = get_workload(group["workload"])
     except DetcostError as exc:
         raise DetcostError(f"{where}: {exc}") from None
+    where = f"{where} ({workload.name})"
     params = group.get("params", {})
     if not isinstance(params, dict):
         raise DetcostError(f"{where}: params must be a table, not {params!r}")
-    for name in params:
+    for name, value in params.items():
         if name not in workload.params:
             problem = unknown(f"parameter of {workload.name}", name, tuple(workload.params))
             raise DetcostError(f"{where}: {problem}")
-    axes = {key: _as_list(group.get(key, defaults.get(key, fallback)))
-            for key, fallback in (("passes", ["fwd"]), ("dtypes", ["float32"]),
-                                  ("precisions", ["highest"]))}
-    _check_names(where, "pass", axes["passes"], PASSES)
-    _check_names(where, "dtype", axes["dtypes"], DTYPES)
-    _check_names(where, "precision", axes["precisions"], PRECISIONS)
+        values = _as_list(value)
+        if not values:
+            raise DetcostError(f"{where}: {name} = [] sweeps nothing: "
+                               f"{workload.params[name].allowed()}")
+        for v in values:
+            problem = workload.problem({name: v})
+            if problem:
+                raise DetcostError(f"{where}: {problem}")
+    axes = _axes(where, group, defaults)
     names = list(params)
     sweeps = [_as_list(params[n]) for n in names]
     cases = []
     for values in itertools.product(*sweeps):
         chosen = dict(zip(names, values, strict=True))
+        problem = workload.problem({**workload.defaults, **chosen})
+        if problem:
+            raise DetcostError(f"{where}: {problem}")
         for pass_, dtype, precision in itertools.product(
                 axes["passes"], axes["dtypes"], axes["precisions"]):
             cases.append(make_case(workload.name, chosen, pass_, dtype, precision))
@@ -134,10 +173,21 @@ def parse_profile(text: str, source: str) -> Profile:
     for key in data:
         if key not in allowed:
             raise DetcostError(f"profile {source}: {unknown('key', key, allowed)}")
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise DetcostError(f"profile {source}: {key} must be a string, not {data[key]!r}")
     groups = data.get("cases")
     if not isinstance(groups, list) or not groups:
         raise DetcostError(f"profile {source}: needs at least one [[cases]] table")
-    defaults = data.get("defaults", {})
+    table = data.get("defaults", {})
+    if not isinstance(table, dict):
+        raise DetcostError(f"profile {source}: [defaults] must be a table, not {table!r}")
+    for key in table:
+        if key not in _AXES:
+            raise DetcostError(f"profile {source} [defaults]: "
+                               f"{unknown('key', key, tuple(_AXES))}")
+    defaults = _axes(f"profile {source} [defaults]", table,
+                     {"passes": ["fwd"], "dtypes": ["float32"], "precisions": ["highest"]})
     cases: dict[Case, None] = {}
     for number, group in enumerate(groups, start=1):
         for case in _expand_group(f"profile {source} [[cases]] #{number}", group, defaults):
@@ -160,4 +210,8 @@ def load_profile(name_or_path: str) -> Profile:
     if not path.is_file():
         raise DetcostError(f"profile {name_or_path!r} is neither a built-in "
                            f"({', '.join(BUILTIN)}) nor a file")
-    return parse_profile(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DetcostError(f"profile {path}: cannot be read: {exc}") from None
+    return parse_profile(text, str(path))

@@ -4,24 +4,41 @@ statistics are derived later, in the frame.
 
 Format history:
   1: first version.
+  2: `phases_s` (seconds per phase of a case); headers carry `processes` (how many worker
+     processes each mode runs in). A version-1 line reads as version 2 with both empty.
+
+Damage is contained to the line it is in: an append first ends a torn last line, and a
+reader skips a torn or malformed line with a ResultsWarning naming the file and line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
+import secrets
+import types
+import typing
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import DetcostError
+from .errors import DetcostError, ResultsWarning
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "unsupported", "oom", "error", "skipped")
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
+
+
+def _upgrade_1(line: dict[str, Any]) -> dict[str, Any]:
+    return {**line, "schema_version": 2}
+
 
 # One function per old version, turning a line of version N into version N + 1.
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1}
 
 
 @dataclass
@@ -38,6 +55,7 @@ class Header:
     replica: int = 1
     # The device's ceilings measured at the worker's start (see ceilings.py).
     ceilings: dict[str, Any] = field(default_factory=dict)
+    processes: int = 1  # how many processes each mode of this run is measured in
     kind: str = "header"
     schema_version: int = SCHEMA_VERSION
 
@@ -78,6 +96,8 @@ class Record:
     replica: int = 1
     # Only with `detcost validate`: the same step timed by CUDA events (and do_bench).
     validation: dict[str, Any] | None = None
+    # Seconds spent building, warming up, timing, repeating and in the float64 reference.
+    phases_s: dict[str, float] = field(default_factory=dict)
     kind: str = "record"
     schema_version: int = SCHEMA_VERSION
 
@@ -87,14 +107,31 @@ class Record:
 
 
 def new_run_id(label: str = "") -> str:
-    """A run's folder name: UTC time, then a label (the profile, say)."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{label}" if label else stamp
+    """A run's folder name: UTC time to the microsecond, a random part (two runs started
+    at the same instant on two machines still differ), then a label (the profile, say)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    run_id = f"{stamp}-{secrets.token_hex(3)}"
+    label = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.")[:60]
+    return f"{run_id}-{label}" if label else run_id
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id is a plain folder name: it can never climb out of the results folder."""
+    if not RUN_ID.fullmatch(run_id) or ".." in run_id:
+        raise DetcostError(f"run id {run_id!r} is not allowed: use 1 to 120 letters, digits, "
+                           "'.', '_' or '-', starting with a letter or digit, without '..'")
+    return run_id
 
 
 def plan_file(mode_file: Path) -> Path:
     """Where a worker lists the case ids it selected, beside its mode file."""
     return mode_file.with_suffix(".plan.json")
+
+
+def current_file(mode_file: Path) -> Path:
+    """Where a worker names the case it is measuring now: the parent blames a crash or a
+    hang on that case, and on no case when the worker died before its first."""
+    return mode_file.with_suffix(".current")
 
 
 def mode_file_name(mode: str, replica: int = 1) -> str:
@@ -107,15 +144,22 @@ def to_line(item: Header | Record) -> str:
 
 
 def append(path: Path, item: Header | Record) -> None:
-    """Append one line and flush it: a crash later loses nothing already written."""
-    with path.open("a", encoding="utf-8") as f:
-        f.write(to_line(item))
+    """Append one line and flush it: a crash later loses nothing already written. A torn
+    last line (a writer killed mid-line) is ended first, so it stays one bad line that the
+    reader skips, and never swallows the new record."""
+    line = to_line(item).encode("utf-8")
+    with Path(path).open("a+b") as f:
+        if f.tell():
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                line = b"\n" + line
+        f.write(line)
         f.flush()
 
 
 def upgrade(line: dict[str, Any], where: str) -> dict[str, Any]:
     version = line.get("schema_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise DetcostError(f"{where}: no schema_version (is this a detcost results file?)")
     if version > SCHEMA_VERSION:
         raise DetcostError(f"{where}: schema_version {version} is newer than this detcost "
@@ -126,40 +170,109 @@ def upgrade(line: dict[str, Any], where: str) -> dict[str, Any]:
     return line
 
 
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a field's annotation (str, int, float, bool, Any, lists,
+    dicts and optionals of these). Floats must be finite or NaN; bools are not numbers."""
+    if hint is Any:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list) and all(_conforms(v, item) for v in value)
+    if origin is dict or hint is dict:
+        args = typing.get_args(hint)
+        item = args[1] if args else Any
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and _conforms(v, item) for k, v in value.items())
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return (isinstance(value, int | float) and not isinstance(value, bool)
+                and not math.isinf(value))
+    return isinstance(value, hint)
+
+
 def _from_dict(cls, data: dict[str, Any], where: str):
+    """An instance of cls from a line's dict, every known field type-checked."""
+    hints = typing.get_type_hints(cls)
     names = {f.name for f in fields(cls)}
+    for name in names & set(data):
+        if not _conforms(data[name], hints[name]):
+            raise DetcostError(f"{where}: {name} = {str(data[name])[:60]!r} is not "
+                               f"{getattr(hints[name], '__name__', hints[name])}")
     try:
-        return cls(**{k: v for k, v in data.items() if k in names})
+        item = cls(**{k: v for k, v in data.items() if k in names})
     except (TypeError, ValueError) as exc:
         raise DetcostError(f"{where}: malformed {cls.__name__.lower()}: {exc}") from None
+    if isinstance(item, Record) and any(t < 0 or t != t for t in item.times_s):
+        raise DetcostError(f"{where}: times_s holds a negative or NaN time")
+    return item
 
 
-def read_run_file(path: Path) -> tuple[Header, list[Record]]:
-    """Read one mode's file. A truncated last line (a worker killed mid-write) is dropped;
-    anything else malformed is an error naming the file and line."""
+def _skip(where: str, why: str) -> None:
+    warnings.warn(f"{where}: skipped: {why}", ResultsWarning, stacklevel=3)
+
+
+def read_run_file(path: Path, live: bool = False) -> tuple[Header, list[Record]]:
+    """Read one mode's file. A torn or malformed line is skipped with a ResultsWarning that
+    names the file and line; every other record stays readable. `live` (a worker may be
+    writing now) skips an unfinished last line quietly. A file whose header is unreadable
+    is a DetcostError, naming the file."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DetcostError(f"cannot read results file {path}: {exc}") from None
-    items = []
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DetcostError(f"cannot read results file {path}: {exc.strerror or exc}") from None
+    lines = raw.split(b"\n")
+    unfinished = lines.pop()  # the part after the last newline: empty unless torn
+    header: Header | None = None
+    records: list[Record] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         where = f"{path}:{number}"
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            if number == len(lines):
-                break
-            raise DetcostError(f"{where}: not a JSON line") from None
-        if not isinstance(data, dict):
-            raise DetcostError(f"{where}: not a JSON object")
-        items.append((where, upgrade(data, where)))
-    if not items or items[0][1].get("kind") != "header":
-        raise DetcostError(f"{path}: the first line is not a detcost header")
-    header = _from_dict(Header, items[0][1], items[0][0])
-    records = [_from_dict(Record, d, w) for w, d in items[1:] if d.get("kind") == "record"]
+            item = _parse_line(text, where)
+        except DetcostError as exc:
+            if header is None:
+                raise DetcostError(f"{path}: the first line is not a readable detcost header "
+                                   f"({exc})") from None
+            _skip(where, str(exc).removeprefix(f"{where}: "))
+            continue
+        if header is None:
+            if not isinstance(item, Header):
+                raise DetcostError(f"{path}: the first line is not a detcost header")
+            header = item
+        elif isinstance(item, Record):
+            records.append(item)
+    if unfinished.strip() and not live:
+        if header is None:
+            raise DetcostError(f"{path}: the first line is not a detcost header")
+        _skip(f"{path}:{len(lines) + 1}", "a torn line (the writer stopped mid-line)")
+    if header is None:
+        raise DetcostError(f"{path}: empty, or the first line is not a detcost header")
     return header, records
+
+
+def _parse_line(text: bytes, where: str) -> Header | Record | None:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DetcostError(f"{where}: not a JSON line") from None
+    if not isinstance(data, dict):
+        raise DetcostError(f"{where}: not a JSON object")
+    data = upgrade(data, where)
+    kind = data.get("kind")
+    if kind == "header":
+        return _from_dict(Header, data, where)
+    if kind == "record":
+        return _from_dict(Record, data, where)
+    raise DetcostError(f"{where}: kind {str(kind)[:40]!r} is neither header nor record")
 
 
 def run_files(paths: Iterable[Path]) -> list[Path]:
@@ -167,7 +280,7 @@ def run_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(p.rglob("*.jsonl")))
+            found.extend(sorted(f for f in p.rglob("*.jsonl") if f.is_file()))
         elif p.is_file():
             found.append(p)
         else:

@@ -4,6 +4,7 @@ from a file URL."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ from . import figures
 from .html import (
     FILTER_KEYS,
     STYLE,
+    csv_safe,
     figure_div,
     filter_script,
     filters_html,
@@ -38,8 +40,16 @@ CASE_COLUMNS = ["env", "case_id", "family", "numerics", "status", "slowdown", "s
 ENV_COLUMNS = ["env", "gpu", "torch", "driver", "cuda", "cudnn", "commit", "runs"]
 
 
+SLUG_MAX = 80
+
+
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """A file name for a page: lower-case words joined by '-'; a long one is cut and given a
+    short hash of the whole, so that it stays unique and within any file-name limit."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "environment"
+    if len(name) <= SLUG_MAX:
+        return name
+    return f"{name[:SLUG_MAX - 9].rstrip('-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def findings_html(frame: pd.DataFrame) -> str:
@@ -92,7 +102,7 @@ def _figures(frame: pd.DataFrame, comparison: pd.DataFrame, all_modes: pd.DataFr
 
 
 def _csv_link(table: pd.DataFrame, folder: Path, name: str) -> str:
-    table.to_csv(folder / name, index=False)
+    csv_safe(table).to_csv(folder / name, index=False)
     return f'<a class="csv" href="{html.escape(name)}" download>CSV</a>'
 
 
@@ -108,7 +118,8 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
                links: str = "", head: str = "", tail: str = "") -> str:
     """One page's HTML; writes its CSV files into `folder`."""
     validation = fr.validation_table(frame)
-    frame = frame[frame["validation"].isna()]  # timer-validation runs feed only their table
+    measured = frame[frame["validation"].isna()]  # timer-validation runs feed only their table
+    frame = fr.latest(measured)  # the newest run of each case stands for it
     comparison = fr.compare_modes(frame)
     all_modes = fr.compare_all_modes(frame)
     decision = decision_table(comparison, budget)
@@ -116,8 +127,10 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
     values = {k: sorted(map(str, frame[k].dropna().unique())) for k in FILTER_KEYS}
     body = [f"<h1>{html.escape(title)}</h1>",
             '<p class="note">What does <code>torch.use_deterministic_algorithms(True)</code> '
-            "cost on this GPU and torch, and what does it buy? Slowdown = deterministic / "
-            f"default median time; budget for the verdicts: {budget:.2f}x.</p>", links,
+            "cost on each GPU (or CPU) and torch, and what does it buy? Slowdown = "
+            "deterministic / default median time over every process of each mode; its "
+            "interval is where a rerun would land 95% of the time; the newest run of each case "
+            f"stands for it. Budget for the verdicts: {budget:.2f}x.</p>", links,
             filters_html(values), "<h2>Findings</h2>", findings_html(frame),
             "<h2>Decision</h2>"]
     if len(decision):
@@ -142,8 +155,33 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
         keys = comparison.apply(figures.filter_key, axis=1)
         body += ["<h2>Cases</h2>", _csv_link(cases, folder, f"{stem}-cases.csv"),
                  table_html(cases, keys)]
+    body += stability_html(measured, folder, stem)
     body += ["<h2>Environments</h2>", table_html(_environments(frame))]
     return page(title, "\n".join(body), head, tail)
+
+
+def stability_html(frame: pd.DataFrame, folder: Path, stem: str) -> list[str]:
+    """Per environment measured in two or more runs: how well the two newest runs agree
+    (`detcost stability` on them), a figure and the cases that disagree."""
+    parts: list[str] = []
+    for env, g in frame.groupby("env", sort=True):
+        starts = g.groupby("run_id")["started_at"].min().sort_values()
+        if len(starts) < 2:
+            continue
+        run_a, run_b = starts.index[-2], starts.index[-1]
+        summary, disagree = fr.stability(g, run_a, run_b)
+        if not summary["cases"]:
+            continue
+        rows = fr.compare_runs(g, run_a, run_b)
+        name = f"{stem}-{slug(str(env))[:40]}-stability.csv"
+        shown = disagree[["case_id", "slowdown_a", "slowdown_low_a", "slowdown_high_a",
+                          "slowdown_b", "abs_log_ratio", "steady"]]
+        parts += [f"<h3>{html.escape(str(env))}</h3>",
+                  f'<p class="note">{html.escape(fr.stability_sentence(summary))}</p>',
+                  figure_div(figures.stability_between_runs(rows, run_a, run_b),
+                             f"{stem}-stability-{len(parts)}"),
+                  _csv_link(shown, folder, name), table_html(shown)]
+    return ["<h2>Stability between runs</h2>", *parts] if parts else []
 
 
 def build_dashboard(frame: pd.DataFrame, out: Path, budget: float = DEFAULT_BUDGET) -> Path:

@@ -28,7 +28,9 @@ def _height(rows: int, extra: int = 160) -> int:
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value))
+    """Text for plotly's pseudo-HTML labels: '<', '>' and '&' escaped. Quotes stay as they
+    are (plotly shows '&quot;' literally, and no label is an attribute)."""
+    return html.escape(str(value), quote=False)
 
 
 def case_label(row: pd.Series) -> str:
@@ -85,7 +87,8 @@ def empty_figure(title: str, why: str) -> go.Figure:
 def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
     """Deterministic / default median time per case with its bootstrap 95% interval, one
     column per numerics (dtype / float32 precision), cases grouped by family."""
-    title = "Slowdown of deterministic mode per case (median time ratio, 95% interval)"
+    title = ("Slowdown of deterministic mode per case (median time ratio, 95% interval for a "
+             "rerun)")
     ok = comparison[comparison["status"] == "ok"].copy()
     if ok.empty:
         return empty_figure(title, "no case was measured in both modes")
@@ -303,7 +306,7 @@ def noise_against_slowdown(comparison: pd.DataFrame, spread: pd.DataFrame) -> go
     slowdown is only a finding where it is well outside that noise."""
     title = "Slowdown against run-to-run noise (two default-mode processes)"
     if spread.empty:
-        return empty_figure(title, "run default mode twice (--replica 2) to measure noise")
+        return empty_figure(title, "run each mode in 2 or more processes to measure noise")
     ok = comparison[comparison["status"] == "ok"].merge(
         spread[["env", "run_id", "case_id", "spread"]], on=["env", "run_id", "case_id"])
     if ok.empty:
@@ -349,4 +352,32 @@ def costliest_cases(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
                       yaxis={"categoryorder": "array", "categoryarray": list(worst.index[::-1])},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
                       margin={"l": 10, "r": 40}, template="plotly_white")
+    return fig
+
+
+def stability_between_runs(rows: pd.DataFrame, run_a: str, run_b: str) -> go.Figure:
+    """Two independent runs: each case's slowdown in B against A, with A's rerun interval.
+    A case is stable where its point sits on the diagonal within its bar."""
+    title = f"Stability: slowdown in {_e(run_b)} against {_e(run_a)} (A's 95% rerun interval)"
+    both = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")].copy()
+    if both.empty:
+        return empty_figure(title, "the two runs share no case measured in both modes")
+    both["label"] = both["case_id"].map(_e)
+    fig = go.Figure()
+    for inside, g in both.groupby("inside_a", sort=True):
+        fig.add_trace(go.Scatter(
+            x=g["slowdown_a"], y=g["slowdown_b"], mode="markers", text=g["label"],
+            name="inside A's interval" if inside else "outside A's interval",
+            marker={"color": "#2ca02c" if inside else "#d62728", "size": 8},
+            error_x={"type": "data", "symmetric": False,
+                     "array": (g["slowdown_high_a"] - g["slowdown_a"]).clip(lower=0),
+                     "arrayminus": (g["slowdown_a"] - g["slowdown_low_a"]).clip(lower=0)},
+            hovertemplate="%{text}<br>A %{x:.3f}x, B %{y:.3f}x<extra></extra>"))
+    span = [both[["slowdown_a", "slowdown_b"]].min().min() * 0.9,
+            both[["slowdown_a", "slowdown_b"]].max().max() * 1.1]
+    fig.add_trace(go.Scatter(x=span, y=span, mode="lines", name="B = A", hoverinfo="skip",
+                             line={"dash": "dot", "color": "black"}))
+    fig.update_layout(title=title, height=560,
+                      xaxis={"type": "log", "title": f"slowdown in {_e(run_a)} (A)"},
+                      yaxis={"type": "log", "title": f"slowdown in {_e(run_b)} (B)"})
     return fig

@@ -72,6 +72,20 @@ FILTER_JS = """
 """
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell that a spreadsheet would run as a formula ('=', '+',
+    '-', '@', tab, carriage return first) prefixed with a quote. Numbers are left alone."""
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+    return safe
+
+
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if pd.isna(value) else f"{value:.3g}"

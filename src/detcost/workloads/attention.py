@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .base import Problem, Setting, Work, Workload
+from .base import Param, Problem, Setting, Work, Workload
 
 BACKENDS = ("flash", "efficient", "cudnn", "math")
 _HALF_ONLY = ("flash", "cudnn")
@@ -94,7 +94,7 @@ ATTENTION_WORKLOADS = [
         "attention", "sdpa", "F.scaled_dot_product_attention with one backend forced",
         build_sdpa,
         params={"batch": 4, "heads": 16, "seq": 2048, "head_dim": 128, "causal": False,
-                "backend": "flash"},
+                "backend": Param("flash", BACKENDS)},
         precisions=("highest", "high", "medium"),
         skip=skip_sdpa,
     ),
@@ -103,5 +103,7 @@ ATTENTION_WORKLOADS = [
         build_mha,
         params={"batch": 8, "seq": 1024, "embed": 1024, "heads": 16},
         precisions=("highest", "high", "medium"),
+        check=lambda p: (f"embed = {p['embed']} must be a multiple of heads = {p['heads']}"
+                         if p["embed"] % p["heads"] else None),
     ),
 ]

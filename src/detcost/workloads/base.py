@@ -16,6 +16,46 @@ ParamValue = int | float | str | bool
 
 
 @dataclass(frozen=True)
+class Param:
+    """A workload parameter: its default, and what a profile may set it to. The type is
+    the default's; integers are at least `minimum` (1 unless said: a shape of zero or less
+    means nothing); a string is one of `choices`."""
+
+    default: ParamValue
+    choices: tuple[str, ...] = ()
+    minimum: float = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.default, str) and self.default not in self.choices:
+            raise ValueError(f"default {self.default!r} is not among {self.choices}")
+
+    def allowed(self) -> str:
+        """What may be given, in words: 'an integer >= 1', 'one of: nchw, channels_last'."""
+        if isinstance(self.default, bool):
+            return "true or false"
+        if isinstance(self.default, str):
+            return "one of: " + ", ".join(self.choices)
+        if isinstance(self.default, int):
+            return f"an integer >= {self.minimum:g}"
+        return f"a number >= {self.minimum:g}"
+
+    def accepts(self, value: object) -> bool:
+        if isinstance(self.default, bool):
+            return isinstance(value, bool)
+        if isinstance(self.default, str):
+            return isinstance(value, str) and value in self.choices
+        if isinstance(value, bool):
+            return False
+        if isinstance(self.default, int):
+            return isinstance(value, int) and value >= self.minimum
+        return isinstance(value, int | float) and value == value and value >= self.minimum
+
+
+def _as_param(value: ParamValue | Param) -> Param:
+    return value if isinstance(value, Param) else Param(value)
+
+
+@dataclass(frozen=True)
 class Work:
     """Work done by one step: FLOPs where there is arithmetic to count, and the fewest bytes
     it must move through device memory (each input read once, each output written once).
@@ -96,17 +136,48 @@ class Workload:
     name: str
     description: str
     build: Callable[[Mapping[str, ParamValue], Setting], Problem]
-    params: Mapping[str, ParamValue]  # names and defaults: a profile may set only these
+    # Names and what each may be (a bare value: a Param with that default); a profile may
+    # set only these.
+    params: Mapping[str, ParamValue | Param]
     passes: tuple[str, ...] = PASSES
     dtypes: tuple[str, ...] = ("float32", "bfloat16", "float16")
     # float32 matmul precisions that change the arithmetic (see precision.skip_reason).
     precisions: tuple[str, ...] = ("highest",)
     skip: Callable[[Mapping[str, ParamValue], str], str | None] = field(
         default=lambda params, dtype: None)
+    # What must hold between parameters (groups divide channels, ...): why not, or None.
+    check: Callable[[Mapping[str, ParamValue]], str | None] = field(
+        default=lambda params: None)
+
+    def __post_init__(self) -> None:
+        specs = {name: _as_param(v) for name, v in self.params.items()}
+        object.__setattr__(self, "params", specs)
 
     @property
     def key(self) -> str:
         return self.name
+
+    @property
+    def defaults(self) -> dict[str, ParamValue]:
+        return {name: spec.default for name, spec in self.params.items()}
+
+    def problem(self, params: Mapping[str, object]) -> str | None:
+        """Why these parameters (every one set) cannot be run, naming the key, the value and
+        what is allowed; None when they can."""
+        for name, value in params.items():
+            spec = self.params.get(name)
+            if spec is None:
+                return f"unknown parameter {name!r} (allowed: {', '.join(self.params)})"
+            if not spec.accepts(value):
+                return f"{name} = {_show(value)} is not allowed: {spec.allowed()}"
+        # Relations between parameters are judged once every parameter has a value.
+        return self.check(params) if set(params) >= set(self.params) else None
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def make_step(problem: Problem, pass_: str, setting: Setting) -> Callable[[], list[Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .base import Problem, Setting, Work, Workload
+from .base import Param, Problem, Setting, Work, Workload
 
 LAYOUTS = ("nchw", "channels_last")
 
@@ -84,27 +84,40 @@ def build_conv_transpose2d(p: Mapping, s: Setting) -> Problem:
 
 
 _CONV_PRECISIONS = ("highest", "high")  # cuDNN has TF32 but no bf16 mode for float32
+_LAYOUT = Param("nchw", LAYOUTS)
+
+
+def check_conv(p: Mapping) -> str | None:
+    groups = int(p.get("groups", 1))
+    if p["cin"] % groups or p["cout"] % groups:
+        return f"groups = {groups} must divide cin = {p['cin']} and cout = {p['cout']}"
+    sides = [p["hw"], *([p["depth"]] if "depth" in p else [])]
+    if p["k"] > min(sides):
+        return f"k = {p['k']} is larger than the input ({min(sides)})"
+    if "groups" not in p and p["k"] < p["stride"]:
+        return f"k = {p['k']} must be at least stride = {p['stride']} for a transposed conv"
+    return None
 
 CONV_WORKLOADS = [
     Workload(
         "conv", "conv2d", "F.conv2d (nn.Conv2d), padding k//2",
         build_conv2d,
         params={"n": 32, "cin": 64, "cout": 64, "hw": 56, "k": 3, "stride": 1, "groups": 1,
-                "layout": "nchw"},
-        precisions=_CONV_PRECISIONS,
+                "layout": _LAYOUT},
+        precisions=_CONV_PRECISIONS, check=check_conv,
     ),
     Workload(
         "conv", "conv3d", "F.conv3d (nn.Conv3d), padding k//2",
         build_conv3d,
         params={"n": 8, "cin": 64, "cout": 64, "depth": 8, "hw": 32, "k": 3, "stride": 1,
-                "groups": 1, "layout": "nchw"},
-        precisions=_CONV_PRECISIONS,
+                "groups": 1, "layout": _LAYOUT},
+        precisions=_CONV_PRECISIONS, check=check_conv,
     ),
     Workload(
         "conv", "conv_transpose2d", "F.conv_transpose2d (nn.ConvTranspose2d), upsampling",
         build_conv_transpose2d,
         params={"n": 32, "cin": 128, "cout": 64, "hw": 28, "k": 4, "stride": 2,
-                "layout": "nchw"},
-        precisions=_CONV_PRECISIONS,
+                "layout": _LAYOUT},
+        precisions=_CONV_PRECISIONS, check=check_conv,
     ),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .base import Problem, Setting, Work, Workload
+from .base import Param, Problem, Setting, Work, Workload
 
 INDEX_BYTES = 8  # int64
 
@@ -113,12 +113,14 @@ def build_embedding_bag(p: Mapping, s: Setting) -> Problem:
 
 
 _FLOATS = ("float32", "bfloat16", "float16")
+SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 SCATTER_WORKLOADS = [
     Workload("scatter", "scatter_add", "torch.scatter_add (Tensor.scatter_add_) along dim 0",
              build_scatter_add, params={"size": 1 << 24, "bins": 1 << 10}),
     Workload("scatter", "scatter_reduce", "torch.scatter_reduce, include_self=True",
-             build_scatter_reduce, params={"size": 1 << 24, "bins": 1 << 10, "reduce": "sum"}),
+             build_scatter_reduce, params={"size": 1 << 24, "bins": 1 << 10,
+                                                 "reduce": Param("sum", SCATTER_REDUCTIONS)}),
     Workload("scatter", "index_add", "torch.index_add (Tensor.index_add_) of rows",
              build_index_add, params={"rows": 1 << 16, "bins": 1 << 10, "width": 256}),
     Workload("scatter", "index_put", "Tensor.index_put_(accumulate=True), 1-D",
@@ -133,5 +135,5 @@ SCATTER_WORKLOADS = [
     Workload("scatter", "embedding_bag", "F.embedding_bag (nn.EmbeddingBag)",
              build_embedding_bag,
              params={"num": 1 << 10, "dim": 256, "bags": 1 << 12, "bag_size": 16,
-                     "mode": "sum"}),
+                     "mode": Param("sum", ("sum", "mean", "max"))}),
 ]
