@@ -121,12 +121,26 @@ def _case_of(item: pytest.Item) -> Case | None:
     return case if isinstance(case, Case) else None
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Write the selected case ids (after -k) so the parent knows what to expect."""
-    worker = session.config.stash[_KEY]
-    cases = (_case_of(item) for item in session.items)
-    ids = [case.id for case in cases if case is not None]
+@pytest.hookimpl(trylast=True)  # after -k has deselected
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Write the selected case ids so the parent knows what to expect, then leave out the
+    cases this run already recorded (a resume runs only the rest)."""
+    worker = config.stash[_KEY]
+    ids = [case.id for case in map(_case_of, items) if case is not None]
     plan_file(worker.out).write_text(json.dumps(ids), encoding="utf-8")
+    done = [item for item in items if (c := _case_of(item)) is not None and c.id in worker.done]
+    if done:
+        config.hook.pytest_deselected(items=done)
+        items[:] = [item for item in items if item not in done]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Name the case before its test starts: a crash or hang from here on is blamed on it,
+    and a worker that dies before naming any case blames none."""
+    case = _case_of(item)
+    worker = item.config.stash[_KEY]
+    if case is not None and case.id not in worker.done:
+        current_file(worker.out).write_text(case.id, encoding="utf-8")
 
 
 @pytest.fixture
@@ -134,12 +148,8 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
     worker = request.config.stash[_KEY]
 
     def measure(case) -> Record:
-        if case.id in worker.done:
-            pytest.skip("already recorded in this run")
         benchmark.extra_info.update({"case_id": case.id, "mode": worker.mode.name,
                                      "family": case.family})
-        # Name the case before touching it: a crash or hang from here on is blamed on it.
-        current_file(worker.out).write_text(case.id, encoding="utf-8")
         record = run_case(case, worker.profile.measure, worker.device,
                           lambda step, rounds, its: time_rounds(benchmark, step, rounds, its),
                           worker.run_id, worker.mode.name, worker.replica, worker.validate)

@@ -169,6 +169,10 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
             timed_out = _follow(proc, out, case_timeout_s, mode, progress, poll_s)
         plan = _plan(out)
         culprit = _current(out)
+        recorded = _recorded(out)
+        done = {r.case_id for r in recorded}
+        if plan and not [cid for cid in plan if cid not in done]:
+            break
         if culprit is None and (not plan or proc.returncode not in (0, 1)):
             # Nothing was being measured: the worker failed on its own (a bad -k, a broken
             # install, an unwritable file). That is the run's error, not a case's.
@@ -180,10 +184,6 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
                 why = worker_error(f.read())
             raise DetcostError(f"the {mode} worker failed before its first case (exit code "
                                f"{proc.returncode}): {why}; full log: {log}")
-        recorded = _recorded(out)
-        done = {r.case_id for r in recorded}
-        if not [cid for cid in plan or [] if cid not in done]:
-            break
         if culprit in by_id and culprit not in done:
             why = (f"timed out after {case_timeout_s:.0f} s" if timed_out
                    else f"worker process died (exit code {proc.returncode})")
