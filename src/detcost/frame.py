@@ -107,12 +107,16 @@ def rerun_interval(num: list[np.ndarray], den: list[np.ndarray], rng: np.random.
     processes (a worker's clocks, its allocator, its cuDNN plan choices) counts, not only
     the spread between rounds. A rerun's ratio carries its own error as well as this one's:
     the interval is the bootstrap's 2.5-97.5% spread of the log ratio, widened by sqrt(2)
-    (the spread of a difference of two independent estimates), around this run's ratio."""
+    (the spread of a difference of two independent estimates), around this run's ratio.
+    With k processes the bootstrap sees only (k-1)/k of the spread between them, so the
+    spread is also widened by sqrt(k/(k-1)) (the usual small-sample correction)."""
     if sum(map(len, num)) < 2 or sum(map(len, den)) < 2:
         return np.nan, np.nan
     point = np.median(np.concatenate(num)) / np.median(np.concatenate(den))
     ratios = _resampled_medians(num, rng) / _resampled_medians(den, rng)
-    low, high = np.percentile(np.log(ratios / point), [2.5, 97.5]) * math.sqrt(2)
+    k = min(len(num), len(den))
+    widen = math.sqrt(2) * (math.sqrt(k / (k - 1)) if k > 1 else 1.0)
+    low, high = np.percentile(np.log(ratios / point), [2.5, 97.5]) * widen
     return float(point * np.exp(low)), float(point * np.exp(high))
 
 
