@@ -42,8 +42,13 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 
 
+ALL_SYNTHETIC_MODES = ("default", "deterministic", "cudnn-deterministic")
+
+
 def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
-                        replicas: int = 1, broken: bool = False) -> Path:
+                        replicas: int = 1, broken: bool = False,
+                        modes: tuple[str, ...] = ALL_SYNTHETIC_MODES,
+                        started_at: str = "t") -> Path:
     """A run in default, deterministic and one single-knob mode, with made-up but consistent
     numbers: deterministic is `slow` times slower on the scatter case, default varies."""
     from detcost.records import Header, Record, append, mode_file_name
@@ -55,11 +60,12 @@ def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
               "GB/s"),
              ("conv", "conv2d", f"conv2d(n=1,{HOSTILE})", "bfloat16", "highest", "TFLOP/s"),
              ("conv", "conv2d", "conv2d(n=2)", "float32", "high", "TFLOP/s")]
-    for mode in ("default", "deterministic", "cudnn-deterministic"):
+    for mode in modes:
         for replica in range(1, replicas + 1):
             path = folder / mode_file_name(mode, replica)
             append(path, Header(run_id=run_id, mode=mode, mode_description="", knobs={},
-                                environment=env, profile={}, started_at="t", replica=replica,
+                                environment=env, profile={}, started_at=started_at,
+                                replica=replica,
                                 ceilings={"copy_gbs": 3000.0, "bf16_tflops": 800.0}))
             for family, workload, shape, dtype, precision, unit in cases:
                 factor = slow if (mode == "deterministic" and family == "scatter") else 1.0

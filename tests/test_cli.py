@@ -23,13 +23,15 @@ def test_malformed_profile_names_the_group(tmp_path):
     bad.write_text('[[cases]]\nworkload = "conv2d"\nparams = { colour = 1 }\n')
     done = run_cli("run", "--profile", str(bad), "--out", str(tmp_path))
     assert done.returncode == 2
-    assert "[[cases]] #1: unknown parameter of conv2d 'colour'" in done.stderr
+    assert "[[cases]] #1 (conv2d): unknown parameter of conv2d 'colour'" in done.stderr
 
 
 def test_unreadable_results_file_is_named(tmp_path):
     (tmp_path / "broken.jsonl").write_text("{not json}\n{}\n")
     done = run_cli("report", str(tmp_path / "broken.jsonl"), "--out", str(tmp_path))
-    assert done.returncode == 2 and "broken.jsonl:1: not a JSON line" in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "broken.jsonl: the first line is not a readable detcost header" in done.stderr
+    assert "not a JSON line" in done.stderr and "no records found" in done.stderr
 
 
 def test_list_shows_workloads_modes_and_profiles():

@@ -41,7 +41,7 @@ def test_report_command_builds_the_dashboard(two_gpu_results):
     done = run_cli("report", "--out", str(two_gpu_results), "--budget", "1.5")
     assert done.returncode == 0, done.stderr
     assert (two_gpu_results / "dashboard" / "index.html").exists()
-    assert "budget for the verdicts: 1.50x" in (
+    assert "Budget for the verdicts: 1.50x" in (
         two_gpu_results / "dashboard" / "index.html").read_text()
 
 

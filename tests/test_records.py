@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from detcost.errors import DetcostError
+from detcost.errors import DetcostError, ResultsWarning
 from detcost.records import (
     SCHEMA_VERSION,
     Header,
@@ -48,7 +48,8 @@ def test_truncated_last_line_is_dropped_and_earlier_records_kept(tmp_path):
     append(path, record("a"))
     with path.open("a") as f:
         f.write('{"kind": "record", "case_')  # a worker killed mid-write
-    _, records = read_run_file(path)
+    with pytest.warns(ResultsWarning, match=r"x\.jsonl:3: skipped: a torn line"):
+        _, records = read_run_file(path)
     assert [r.case_id for r in records] == ["a"]
 
 
@@ -58,8 +59,9 @@ def test_malformed_line_in_the_middle_names_file_and_line(tmp_path):
     with path.open("a") as f:
         f.write("not json\n")
     append(path, record("a"))
-    with pytest.raises(DetcostError, match=r"x\.jsonl:2: not a JSON line"):
-        read_run_file(path)
+    with pytest.warns(ResultsWarning, match=r"x\.jsonl:2: skipped: not a JSON line"):
+        _, records = read_run_file(path)
+    assert [r.case_id for r in records] == ["a"]  # the line is skipped, the rest kept
 
 
 def test_newer_schema_and_missing_header_are_refused(tmp_path):
@@ -75,8 +77,10 @@ def test_newer_schema_and_missing_header_are_refused(tmp_path):
 
 def test_unreadable_and_missing_files(tmp_path):
     (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(DetcostError, match="cannot read results file"):
+    with pytest.raises(DetcostError, match=r"bin\.jsonl: .*not a detcost header"):
         read_run_file(tmp_path / "bin.jsonl")
+    with pytest.raises(DetcostError, match="cannot read results file"):
+        read_run_file(tmp_path)  # a folder where a file was expected
     with pytest.raises(DetcostError, match="no results file or folder"):
         run_files([tmp_path / "absent"])
 

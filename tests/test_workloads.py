@@ -26,7 +26,7 @@ SMALL = {
 
 def build(name, pass_="fwd", dtype="float32", reference=False, **over):
     w = get_workload(name)
-    params = {**w.params, **SMALL[name], **over}
+    params = {**w.defaults, **SMALL[name], **over}
     setting = Setting(CPU, dtype, seed=3, reference=reference)
     problem = w.build(params, setting)
     return problem, make_step(problem, pass_, setting)

@@ -164,10 +164,11 @@ def _us(seconds: float | None) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     out = _stdout()
     table = Table(title="Workloads")
-    for col in ("name", "family", "passes", "parameters (defaults)", "what"):
+    for col in ("name", "family", "passes", "parameters: default (allowed)", "what"):
         table.add_column(col)
     for w in WORKLOADS.values():
-        params = ", ".join(f"{k}={v}" for k, v in w.params.items())
+        params = ", ".join(f"{k}={spec.default} ({spec.allowed()})"
+                           for k, spec in w.params.items())
         table.add_row(w.name, w.family, ",".join(w.passes), params, w.description)
     out.print(table)
     modes = Table(title="Modes")

@@ -237,7 +237,7 @@ def stability_md(frame: pd.DataFrame) -> str:
         if len(starts) >= 2:
             summary, _ = fr.stability(g, starts.index[-2], starts.index[-1])
             lines.append(f"- **Stability on {html.escape(str(env))}**: "
-                         f"{html.escape(fr.stability_sentence(summary))}.")
+                         f"{html.escape(fr.stability_sentence(summary), quote=False)}.")
     return "\n".join(lines)
 
 
