@@ -86,8 +86,8 @@ def _measuring_environment(session: nox.Session) -> str:
         origin = f"already installed for {TORCH_PYTHON}"
     else:
         origin = "installed by this session (pinned; no torch was found beside python3)"
-    probe = ("import importlib.util, json; print(json.dumps([m for m in %r "
-             "if importlib.util.find_spec(m) is None]))" % sorted(RUNTIME))
+    probe = (f"import importlib.util, json; print(json.dumps([m for m in {sorted(RUNTIME)!r} "
+             "if importlib.util.find_spec(m) is None]))")
     missing = json.loads(session.run("python", "-c", probe, silent=True).strip())
     if missing:
         session.log(f"installing what is missing: {', '.join(missing)}")

@@ -61,10 +61,10 @@ def test_cli_refuses_a_climbing_run_id(tmp_path):
 def test_a_second_writer_to_a_live_run_is_refused(tmp_path, tiny_profile):
     out = tmp_path / "run"
     out.mkdir()
-    with FileLock(out / runner.LOCK_NAME):  # another detcost holds the run
-        with pytest.raises(DetcostError, match="being written by another detcost process"):
-            runner.run(load_profile(str(tiny_profile)), str(tiny_profile), ["default"], out,
-                       "run")
+    # another detcost holds the run
+    with (FileLock(out / runner.LOCK_NAME),
+          pytest.raises(DetcostError, match="being written by another detcost process")):
+        runner.run(load_profile(str(tiny_profile)), str(tiny_profile), ["default"], out, "run")
     assert not (out / "default.jsonl").exists()
 
 
