@@ -18,3 +18,17 @@ def test_label_names_gpu_or_cpu_and_torch():
     assert environment.label({"gpu": "NVIDIA H200", "torch": "2.11.0"}) == \
         "NVIDIA H200 · torch 2.11.0"
     assert environment.label({"gpu": None, "cpu": "EPYC", "torch": "2.14"}).startswith("CPU")
+
+
+def test_a_copy_inside_another_repository_is_not_described_by_its_commit(tmp_path,
+                                                                          monkeypatch):
+    import subprocess
+
+    monkeypatch.delenv("DETCOST_GIT_COMMIT", raising=False)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    copy = tmp_path / "vendor" / "detcost"
+    copy.mkdir(parents=True)
+    assert environment.git_commit(copy) == {"commit": None, "dirty": None}
+    # the real checkout is a repository of its own: its commit and state are recorded
+    own = environment.git_commit()
+    assert own["commit"] and len(own["commit"]) == 40 and own["dirty"] in (True, False)

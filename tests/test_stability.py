@@ -1,0 +1,91 @@
+"""Intervals over processes, stability between runs and the regression gate."""
+
+import numpy as np
+import pytest
+from conftest import run_cli, write_synthetic_run
+
+from detcost import frame
+
+
+def test_one_process_resamples_rounds_only_and_more_spread_widens_the_interval():
+    rng = np.random.default_rng(0)
+    rounds = [np.full(8, 1.0) + np.linspace(0, 0.01, 8)]
+    low, high = frame.rerun_interval([r * 2 for r in rounds], rounds, rng)
+    assert low < 2.0 < high and high - low < 0.05
+    # two processes that disagree by 10%: the interval must cover the gap between them
+    apart = [np.full(8, 1.0), np.full(8, 1.1)]
+    low2, high2 = frame.rerun_interval([p * 2 for p in apart], [np.full(16, 1.0)], rng)
+    assert low2 <= 2.0 and high2 >= 2.2 * 0.99
+    assert frame.rerun_interval([np.array([1.0])], rounds, rng) == pytest.approx(
+        (np.nan, np.nan), nan_ok=True)
+
+
+def test_slowdown_pools_every_process(tmp_path):
+    write_synthetic_run(tmp_path / "a", "GPU-A", "run-a", slow=2.0, replicas=2)
+    comparison = frame.compare_modes(frame.load([tmp_path]))
+    scatter = comparison[comparison["workload"] == "scatter_add"].iloc[0]
+    assert scatter["slowdown"] == pytest.approx(2.0)
+    assert len(scatter["processes_base"]) == 2 and len(scatter["processes_mode"]) == 2
+    assert scatter["slowdown_low"] < 2.0 < scatter["slowdown_high"]
+
+
+def _two_runs(tmp_path, slow_b: float):
+    raw = tmp_path / "results" / "raw"
+    write_synthetic_run(raw / "a", "GPU-A", "run-a", slow=2.0, replicas=2, started_at="1")
+    write_synthetic_run(raw / "b", "GPU-A", "run-b", slow=slow_b, replicas=2, started_at="2")
+    return raw
+
+
+def test_stability_counts_cases_inside_the_other_runs_interval(tmp_path):
+    data = frame.load([_two_runs(tmp_path, 2.0)])
+    summary, disagree = frame.stability(data, "run-a", "run-b")
+    assert summary["inside_share"] == 1.0 and summary["median_abs_log_ratio"] == 0.0
+    assert disagree.empty
+    data = frame.load([_two_runs(tmp_path / "x", 3.0)])
+    summary, disagree = frame.stability(data, "run-a", "run-b")
+    assert summary["inside_share"] < 1.0
+    assert list(disagree["case_id"]) == ["scatter_add(size=8,bins=2)-fwd-float32-highest"]
+    assert disagree["abs_log_ratio"].iloc[0] == pytest.approx(np.log(1.5))
+
+
+def test_stability_command_and_dashboard_view(tmp_path):
+    _two_runs(tmp_path, 3.0)
+    done = run_cli("stability", "run-a", "run-b", "--out", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr
+    assert "steady cases lie inside A's rerun interval" in done.stdout
+    assert "scatter_add(size=8,bins=2)" in done.stdout
+    done = run_cli("report", "--out", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr
+    page = next((tmp_path / "results" / "dashboard").glob("gpu-a*.html")).read_text()
+    assert "Stability between runs" in page and "Stability: slowdown in run-b" in page
+    # the newest run stands for each case in the headline views
+    assert page.count("run-a") < page.count("run-b")
+
+
+@pytest.mark.parametrize(("slow_b", "args", "code"), [
+    (2.0, ["--fail-slowdown", "1.25"], 0),
+    (3.0, ["--fail-slowdown", "1.25"], 1),
+    (3.0, ["--fail-slowdown", "1.6"], 0),
+    (3.0, ["--fail-time", "1.05"], 0),
+])
+def test_the_regression_gate_exits_one_on_growth_past_the_threshold(tmp_path, slow_b, args,
+                                                                     code):
+    _two_runs(tmp_path, slow_b)
+    done = run_cli("compare", "run-a", "run-b", *args, "--out", str(tmp_path / "results"))
+    assert done.returncode == code, done.stderr
+    assert ("regression: scatter_add" in done.stderr) == (code == 1)
+    assert "steady cases regressed" in done.stderr
+
+
+def test_regressions_name_slowdown_growth_and_slower_default_time():
+    import pandas as pd
+
+    rows = pd.DataFrame({
+        "case_id": ["a", "b", "c", "noisy"], "steady": [True, True, True, False],
+        "slowdown_a": [2.0, 1.0, 1.0, 1.0], "slowdown_b": [3.0, 1.0, 1.0, 9.0],
+        "slowdown_b_over_a": [1.5, 1.0, 1.0, 9.0],
+        "default_time_b_over_a": [1.0, 1.3, 1.0, 9.0]})
+    failed = frame.regressions(rows, fail_slowdown=1.25, fail_time=1.2)
+    assert dict(zip(failed["case_id"], failed["why"], strict=True)) == {
+        "a": "slowdown 2.00x -> 3.00x", "b": "default-mode time 1.30x"}
+    assert frame.regressions(rows, None, None).empty
