@@ -287,3 +287,19 @@ def test_a_cpu_run_is_labelled_cpu(tmp_path):
 
     assert label({"gpu": None, "cpu": "AMD EPYC", "torch": "2.14"}).startswith("CPU (AMD EPYC)")
     assert "CPU" not in label({"gpu": "NVIDIA H100", "torch": "2.14"})
+
+
+@pytest.mark.slow
+def test_a_family_without_a_benchmark_module_is_refused_not_dropped(tmp_path):
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "conftest.py").write_text('pytest_plugins = ["detcost.plugin"]\n')
+    (bench / "test_scatter.py").write_text(
+        'FAMILY = "scatter"\n\ndef test_scatter(detcost_case, detcost_measure):\n'
+        '    detcost_measure(detcost_case)\n')
+    profile = tmp_path / "p.toml"
+    profile.write_text('[[cases]]\nworkload = "put"\n[[cases]]\nworkload = "cumsum"\n'
+                       'params = { cols = 64 }\n')
+    with pytest.raises(DetcostError, match="no benchmark module sets FAMILY = 'scan'"):
+        runner.run(load_profile(str(profile)), str(profile), ["default"], tmp_path / "o", "r",
+                   bench_dir=bench)

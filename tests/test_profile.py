@@ -37,7 +37,7 @@ def test_duplicate_cases_across_groups_are_kept_once():
 
 @pytest.mark.parametrize(("snippet", "message"), [
     ('[[cases]]\nworkload = "conv4d"',
-     r"\[\[cases\]\] #1: unknown workload 'conv4d' \(allowed: conv2d"),
+     r"\[\[cases\]\] #1: unknown workload 'conv4d' \(allowed: matmul, conv2d"),
     ('[[cases]]\nworkload = "conv2d"\nparams = { kernel = 3 }',
      "unknown parameter of conv2d 'kernel'"),
     ('[[cases]]\nworkload = "conv2d"\ndtypes = ["float64"]', "unknown dtype 'float64'"),
@@ -58,10 +58,15 @@ def test_malformed_profiles_get_one_line_errors(snippet, message):
 
 
 def test_builtin_profiles_load_and_unknown_names_fail(tmp_path):
-    smoke, standard = load_profile("smoke"), load_profile("standard")
-    assert {c.family for c in smoke.cases} == {"conv", "attention", "scatter"}
+    from detcost.workloads import FAMILIES, WORKLOADS
+
+    smoke, standard, full = (load_profile(n) for n in ("smoke", "standard", "full"))
+    assert {c.workload for c in smoke.cases} == set(WORKLOADS)  # smoke touches everything
+    assert {c.workload for c in full.cases} == set(WORKLOADS)
     assert {c.family for c in standard.cases} == {"conv", "attention", "scatter"}
-    assert len(standard.cases) > len(smoke.cases)
+    assert set(FAMILIES) >= {"matmul", "pooling", "resample", "padding", "loss", "scan",
+                             "vision"}
+    assert len(full.cases) > len(standard.cases)
     with pytest.raises(DetcostError, match="neither a built-in"):
         load_profile("huge")
     path = tmp_path / "p.toml"

@@ -21,7 +21,31 @@ SMALL = {
     "bincount": {"size": 512, "bins": 16, "weighted": True},
     "embedding": {"num": 16, "dim": 4, "tokens": 64},
     "embedding_bag": {"num": 16, "dim": 4, "bags": 8, "bag_size": 3},
+    "matmul": {"batch": 3, "m": 8, "k": 16, "n": 4},
+    "pool": {"n": 1, "c": 2, "hw": 8, "depth": 4, "k": 2},
+    "interpolate": {"n": 1, "c": 2, "hw": 6, "depth": 3},
+    "grid_sample": {"n": 1, "c": 2, "hw": 6, "depth": 3},
+    "pad": {"n": 1, "c": 2, "hw": 6, "depth": 4, "pad": 2},
+    "cross_entropy": {"n": 2, "classes": 5, "hw": 4},
+    "ctc_loss": {"batch": 2, "time": 20, "classes": 6, "target_length": 5},
+    "cumsum": {"rows": 1, "cols": 256},
+    "histc": {"rows": 1, "cols": 256, "bins": 16},
+    "median": {"rows": 4, "cols": 33},
+    "kthvalue": {"rows": 4, "cols": 33},
+    "scatter": {"size": 512, "bins": 16},
+    "index_copy": {"rows": 64, "bins": 8, "width": 4},
+    "index_reduce": {"rows": 64, "bins": 8, "width": 4},
+    "gather": {"size": 512, "bins": 16},
+    "index_select": {"rows": 64, "bins": 8, "width": 4},
+    "repeat_interleave": {"bins": 16, "width": 4, "repeats": 2},
+    "roi": {"n": 2, "c": 8, "hw": 16, "rois": 6, "output": 2},
+    "deform_conv2d": {"n": 1, "cin": 4, "cout": 4, "hw": 6, "k": 3},
 }
+
+# Every choice of the parameters that pick an op or a mode, through every pass.
+CHOICES = [(name, key, value) for name, w in WORKLOADS.items()
+           for key, spec in w.params.items() if spec.choices and key not in ("layout",)
+           for value in spec.choices]
 
 
 def build(name, pass_="fwd", dtype="float32", reference=False, **over):
@@ -46,6 +70,47 @@ def test_each_pass_runs_and_returns_output_and_gradients(name):
         assert all(torch.isfinite(t.double()).all() for t in outputs)
         work = problem.work[pass_]
         assert work.amount > 0 and work.unit in ("TFLOP/s", "GB/s")
+
+
+@pytest.mark.parametrize(("name", "key", "value"), CHOICES)
+def test_every_choice_runs_both_passes(name, key, value):
+    over = {key: value}
+    if name == "sdpa" and value in ("flash", "cudnn", "efficient"):
+        pytest.skip("GPU-only SDPA backends")
+    if name == "roi" and value == "ps_roi_align":
+        over["c"] = 8  # divisible by output^2 = 4
+    for pass_ in get_workload(name).passes:
+        problem, step = build(name, pass_, **over)
+        outputs = step()
+        assert all(torch.isfinite(t.double()).all() for t in outputs if t.is_floating_point())
+        assert problem.work[pass_].amount > 0
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_padding_and_grid_sample_dims(dims):
+    _, step = build("pad", "fwdbwd", dims=dims, mode="replicate")
+    assert step()[0].dim() == 2 + dims
+    if dims > 1:
+        _, step = build("grid_sample", "fwdbwd", dims=dims)
+        assert step()[0].dim() == 2 + dims
+
+
+def test_skewed_embedding_indices_concentrate_on_few_rows():
+    _, step = build("embedding", "fwd", indices="skewed", tokens=1000, num=64)
+    rows = step()[0]
+    distinct = {tuple(r.tolist()) for r in rows}
+    assert len(distinct) < 200  # most tokens share 8 rows
+
+
+def test_matmul_flops_agree_with_torch_flop_counter():
+    for op in ("mm", "linear", "addmm", "bmm"):
+        for pass_ in ("fwd", "fwdbwd"):
+            problem, step = build("matmul", pass_, op=op)
+            counter = FlopCounterMode(display=False)
+            with counter:
+                step()
+            assert problem.work[pass_].flops == pytest.approx(counter.get_total_flops(),
+                                                              rel=0.02), (op, pass_)
 
 
 # mha's inference forward takes torch's fused fast path, which the flop counter cannot see;

@@ -81,6 +81,7 @@ class Worker:
         # Measured before the first case even when resuming: it also warms the GPU up.
         self.ceilings = measure_ceilings()
         self.done = self._start_file()
+        self.families: set[str] = set()  # those with a benchmark module, seen at collection
 
     def _start_file(self) -> set[str]:
         if self.out.exists() and self.out.stat().st_size:
@@ -108,6 +109,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     worker = metafunc.config.stash[_KEY]
     family = metafunc.module.FAMILY
+    worker.families.add(family)
     cases = [c for c in worker.profile.cases if c.family == family
              and (worker.only is None or c.id in worker.only)]
     metafunc.parametrize("detcost_case", cases, ids=[c.id for c in cases])
@@ -126,6 +128,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Write the selected case ids so the parent knows what to expect, then leave out the
     cases this run already recorded (a resume runs only the rest)."""
     worker = config.stash[_KEY]
+    unmeasured = {c.family for c in worker.profile.cases} - worker.families
+    if unmeasured:  # a family's cases would be silently dropped
+        raise pytest.UsageError(f"no benchmark module sets FAMILY = {sorted(unmeasured)[0]!r} "
+                                f"(the profile has cases of it)")
     ids = [case.id for case in map(_case_of, items) if case is not None]
     plan_file(worker.out).write_text(json.dumps(ids), encoding="utf-8")
     done = [item for item in items if (c := _case_of(item)) is not None and c.id in worker.done]

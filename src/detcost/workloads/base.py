@@ -75,6 +75,16 @@ class Work:
         return self.flops / 1e12 if self.flops else self.bytes / 1e9
 
 
+def memory_work(read: float, written: float, itemsize: int,
+                extra_read_bytes: float = 0.0) -> dict[str, Work]:
+    """Work of a memory-bound op that reads `read` and writes `written` elements (plus
+    `extra_read_bytes`, indices say): its backward reads the output gradient and writes the
+    input gradient."""
+    fwd = (read + written) * itemsize + extra_read_bytes
+    bwd = (written + read) * itemsize + extra_read_bytes
+    return {"fwd": Work(bytes=fwd), "fwdbwd": Work(bytes=fwd + bwd)}
+
+
 @dataclass
 class Setting:
     """Where and how a problem is built. `reference` upcasts the inputs to float64 after

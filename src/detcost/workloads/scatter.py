@@ -9,6 +9,7 @@ the inputs are never zeros.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 from .base import Param, Problem, Setting, Work, Workload
@@ -52,10 +53,73 @@ def build_index_add(p: Mapping, s: Setting) -> Problem:
                    _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
 
 
-def build_index_put(p: Mapping, s: Setting) -> Problem:
+def build_scatter(p: Mapping, s: Setting) -> Problem:
+    """Tensor.scatter with a src tensor and no reduction: colliding writes race."""
+    import torch
+
     size, bins = int(p["size"]), int(p["bins"])
+    dest, src, index = s.randn(bins), s.randn(size), s.randint(bins, size)
+    return Problem(lambda: torch.scatter(dest, 0, index, src), [dest, src],
+                   _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+
+
+def build_index_copy(p: Mapping, s: Setting) -> Problem:
+    import torch
+
+    rows, bins, width = int(p["rows"]), int(p["bins"]), int(p["width"])
+    dest, src, index = s.randn(bins, width), s.randn(rows, width), s.randint(bins, rows)
+    return Problem(lambda: torch.index_copy(dest, 0, index, src), [dest, src],
+                   _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
+
+
+def build_index_reduce(p: Mapping, s: Setting) -> Problem:
+    rows, bins, width, reduce = int(p["rows"]), int(p["bins"]), int(p["width"]), p["reduce"]
+    dest, src, index = s.randn(bins, width), s.randn(rows, width), s.randint(bins, rows)
+    with warnings.catch_warnings():  # torch warns once per process that it is in beta
+        warnings.simplefilter("ignore", UserWarning)
+        dest.index_reduce(0, index[:1], src[:1], reduce)
+    return Problem(lambda: dest.index_reduce(0, index, src, reduce), [],
+                   _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
+
+
+def build_gather(p: Mapping, s: Setting) -> Problem:
+    """gather reads through the index; its backward scatter-adds into the source."""
+    import torch
+
+    size, bins = int(p["size"]), int(p["bins"])
+    src, index = s.randn(bins), s.randint(bins, size)
+    return Problem(lambda: torch.gather(src, 0, index), [src],
+                   _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+
+
+def build_index_select(p: Mapping, s: Setting) -> Problem:
+    """index_select gathers rows; its backward index_adds them into the source."""
+    import torch
+
+    rows, bins, width = int(p["rows"]), int(p["bins"]), int(p["width"])
+    src, index = s.randn(bins, width), s.randint(bins, rows)
+    return Problem(lambda: torch.index_select(src, 0, index), [src],
+                   _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
+
+
+def build_repeat_interleave(p: Mapping, s: Setting) -> Problem:
+    """Rows repeated 1 to 2 x `repeats` times each; the backward sums them back."""
+    import torch
+
+    bins, width, repeats = int(p["bins"]), int(p["width"]), int(p["repeats"])
+    src = s.randn(bins, width)
+    counts = s.randint(2 * repeats, bins) + 1
+    total = int(counts.sum())
+    return Problem(lambda: torch.repeat_interleave(src, counts, dim=0, output_size=total),
+                   [src], _scatter_work(total * width, bins, bins * width,
+                                        s.torch_dtype.itemsize))
+
+
+def build_index_put(p: Mapping, s: Setting) -> Problem:
+    size, bins, accumulate = int(p["size"]), int(p["bins"]), bool(p["accumulate"])
     dest, values, index = s.randn(bins), s.randn(size), s.randint(bins, size)
-    return Problem(lambda: dest.index_put((index,), values, accumulate=True), [dest, values],
+    return Problem(lambda: dest.index_put((index,), values, accumulate=accumulate),
+                   [dest, values],
                    _scatter_work(size, size, bins, s.torch_dtype.itemsize))
 
 
@@ -90,6 +154,9 @@ def build_embedding(p: Mapping, s: Setting) -> Problem:
 
     num, dim, tokens = int(p["num"]), int(p["dim"]), int(p["tokens"])
     weight, index = s.randn(num, dim), s.randint(num, tokens)
+    if p["indices"] == "skewed":  # 90% of the tokens hit 8 rows: few unique, many repeats
+        hot = s.randint(min(8, num), tokens)
+        index = index.where(s.rand(tokens) >= 0.9, hot)
     item = s.torch_dtype.itemsize
     fwd = tokens * INDEX_BYTES + 2 * tokens * dim * item  # gather rows, write them
     # backward: read the output gradient and indices, write the dense weight gradient.
@@ -123,15 +190,33 @@ SCATTER_WORKLOADS = [
                                                  "reduce": Param("sum", SCATTER_REDUCTIONS)}),
     Workload("scatter", "index_add", "torch.index_add (Tensor.index_add_) of rows",
              build_index_add, params={"rows": 1 << 16, "bins": 1 << 10, "width": 256}),
-    Workload("scatter", "index_put", "Tensor.index_put_(accumulate=True), 1-D",
-             build_index_put, params={"size": 1 << 24, "bins": 1 << 10}),
+    Workload("scatter", "scatter", "Tensor.scatter with a src tensor (no reduction)",
+             build_scatter, params={"size": 1 << 24, "bins": 1 << 10}),
+    Workload("scatter", "index_copy", "torch.index_copy (Tensor.index_copy_) of rows",
+             build_index_copy, params={"rows": 1 << 16, "bins": 1 << 10, "width": 256}),
+    Workload("scatter", "index_reduce", "Tensor.index_reduce of rows, include_self=True",
+             build_index_reduce,
+             params={"rows": 1 << 16, "bins": 1 << 10, "width": 256,
+                     "reduce": Param("prod", ("prod", "mean", "amax", "amin"))},
+             passes=("fwd",)),
+    Workload("scatter", "gather", "torch.gather along dim 0 (backward: scatter_add)",
+             build_gather, params={"size": 1 << 24, "bins": 1 << 10}),
+    Workload("scatter", "index_select", "torch.index_select of rows (backward: index_add)",
+             build_index_select, params={"rows": 1 << 16, "bins": 1 << 10, "width": 256}),
+    Workload("scatter", "repeat_interleave", "torch.repeat_interleave of rows by random "
+             "counts (backward: index_add)", build_repeat_interleave,
+             params={"bins": 1 << 14, "width": 256, "repeats": 4}),
+    Workload("scatter", "index_put", "Tensor.index_put_ (x[idx] = v, or += with accumulate), "
+             "1-D", build_index_put,
+             params={"size": 1 << 24, "bins": 1 << 10, "accumulate": True}),
     Workload("scatter", "put", "Tensor.put_ into the flattened destination",
              build_put, params={"size": 1 << 24, "bins": 1 << 10, "accumulate": True}),
     Workload("scatter", "bincount", "torch.bincount, optionally weighted",
              build_bincount, params={"size": 1 << 24, "bins": 1 << 10, "weighted": False},
              passes=("fwd",), dtypes=_FLOATS, skip=skip_bincount),
     Workload("scatter", "embedding", "F.embedding (nn.Embedding); its backward accumulates",
-             build_embedding, params={"num": 1 << 10, "dim": 256, "tokens": 1 << 16}),
+             build_embedding, params={"num": 1 << 10, "dim": 256, "tokens": 1 << 16,
+                                      "indices": Param("uniform", ("uniform", "skewed"))}),
     Workload("scatter", "embedding_bag", "F.embedding_bag (nn.EmbeddingBag)",
              build_embedding_bag,
              params={"num": 1 << 10, "dim": 256, "bags": 1 << 12, "bag_size": 16,
