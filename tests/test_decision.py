@@ -5,9 +5,9 @@ from detcost.decision import decision_table, recommend
 
 
 def row(**over):
-    base = {"measured": 10, "geomean_slowdown": 1.05, "worst_slowdown": 1.08,
-            "worst_case": "c", "nondeterministic_by_default": 3, "unsupported": 0,
-            "backend_excluded": 0}
+    base = {"measured": 10, "default_measured": 10, "geomean_slowdown": 1.05,
+            "worst_slowdown": 1.08, "worst_case": "c", "nondeterministic_by_default": 3,
+            "unsupported": 0, "backend_excluded": 0}
     return pd.Series({**base, **over})
 
 
@@ -38,3 +38,18 @@ def test_table_from_results(two_gpu_results):
     assert a.loc["scatter", "verdict"] == "blocked"
     assert "put(size=8)" in a.loc["scatter", "unsupported_cases"]
     assert a.loc["conv", "verdict"] == "ship"
+
+
+def test_nondeterministic_by_default_counts_over_what_default_mode_measured(tmp_path):
+    from conftest import write_synthetic_run
+
+    from detcost import frame
+
+    write_synthetic_run(tmp_path / "a", "GPU-A", "run-a")
+    summary = frame.family_summary(frame.compare_modes(frame.load([tmp_path])))
+    scatter = summary[summary["family"] == "scatter"].iloc[0]
+    # scatter_add varied in default mode; put ran in default mode but raises when
+    # deterministic: both count for default mode, only scatter_add in both modes
+    assert (scatter["nondeterministic_by_default"], scatter["default_measured"],
+            scatter["measured"]) == (1, 2, 1)
+    assert (summary["nondeterministic_by_default"] <= summary["default_measured"]).all()

@@ -12,6 +12,8 @@ def test_capture_records_versions_and_device():
 def test_commit_falls_back_to_the_environment_outside_git(tmp_path, monkeypatch):
     monkeypatch.setenv("DETCOST_GIT_COMMIT", "abc123")
     assert environment.git_commit(tmp_path) == {"commit": "abc123", "dirty": None}
+    # said outright, it wins over a repository (a copy may carry a stale .git)
+    assert environment.git_commit() == {"commit": "abc123", "dirty": None}
 
 
 def test_label_names_gpu_or_cpu_and_torch():

@@ -89,3 +89,12 @@ def test_regressions_name_slowdown_growth_and_slower_default_time():
     assert dict(zip(failed["case_id"], failed["why"], strict=True)) == {
         "a": "slowdown 2.00x -> 3.00x", "b": "default-mode time 1.30x"}
     assert frame.regressions(rows, None, None).empty
+
+
+def test_runs_are_paired_within_a_profile(tmp_path):
+    raw = tmp_path / "raw"
+    write_synthetic_run(raw / "s1", "GPU-A", "std-1", started_at="1", profile="standard")
+    write_synthetic_run(raw / "s2", "GPU-A", "std-2", started_at="2", profile="standard")
+    write_synthetic_run(raw / "f1", "GPU-A", "full-1", started_at="3", profile="full")
+    write_synthetic_run(raw / "b1", "GPU-B", "other", started_at="4", profile="standard")
+    assert frame.rerun_pairs(frame.load([raw])) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]

@@ -240,7 +240,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for r in table.itertuples():
             view.add_row(escape(r.env), r.family, r.verdict, _x(r.geomean_slowdown),
                          _x(r.worst_slowdown), escape(r.worst_case),
-                         f"{r.nondeterministic_by_default}/{r.measured}", str(r.unsupported))
+                         f"{r.nondeterministic_by_default}/{r.default_measured}",
+                         str(r.unsupported))
         out.print(view)
         return 0
     run_a, run_b = (_run_ids(data, name) for name in args.runs)

@@ -23,7 +23,7 @@ def recommend(row: pd.Series, budget: float) -> tuple[str, str]:
     geo, worst = row["geomean_slowdown"], row["worst_slowdown"]
     cost = f"{(geo - 1) * 100:+.0f}% geometric mean, worst {worst:.2f}x ({row['worst_case']})"
     buys = ("default mode was not reproducible in "
-            f"{row['nondeterministic_by_default']} of {row['measured']} cases"
+            f"{row['nondeterministic_by_default']} of {row['default_measured']} cases"
             if row["nondeterministic_by_default"] else
             "default mode was already bitwise reproducible here, so it buys nothing for "
             "these cases")

@@ -50,10 +50,13 @@ CHECKOUT = Path(__file__).resolve().parents[2]  # src/detcost/ -> the checkout's
 
 
 def git_commit(checkout: Path = CHECKOUT) -> dict[str, Any]:
-    """The commit of the detcost checkout that runs, and whether it has changes. Only a git
-    repository whose root is that checkout counts: a copy of detcost inside another
-    repository (or an installed package) is not described by that repository's commit.
-    Otherwise $DETCOST_GIT_COMMIT, where the code was copied without its history."""
+    """The commit of the detcost checkout that runs, and whether it has changes.
+    $DETCOST_GIT_COMMIT, where set, says it outright (a copy made for a remote machine can
+    carry a stale .git). Otherwise only a git repository whose root is that checkout counts:
+    a copy of detcost inside another repository (or an installed package) is not described
+    by that repository's commit."""
+    if os.environ.get("DETCOST_GIT_COMMIT"):
+        return {"commit": os.environ["DETCOST_GIT_COMMIT"], "dirty": None}
     top = _run(["git", "rev-parse", "--show-toplevel"], cwd=checkout)
     if top is None or Path(top).resolve() != checkout.resolve():
         return {"commit": os.environ.get("DETCOST_GIT_COMMIT"), "dirty": None}

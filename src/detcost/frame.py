@@ -56,6 +56,7 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "cuda": env.get("cuda"), "cudnn": env.get("cudnn"),
                 "commit": (env.get("git") or {}).get("commit"),
                 "started_at": header.started_at, "phases_s": r.phases_s,
+                "profile": str((header.profile or {}).get("name") or ""),
             })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
@@ -313,6 +314,18 @@ def stability(frame: pd.DataFrame, run_a: str, run_b: str,
     return summary, disagree
 
 
+def rerun_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(environment, older run, newer run): the two newest runs of each profile in each
+    environment, the pairs whose stability is worth showing."""
+    pairs = []
+    measured = frame[frame["validation"].isna()] if "validation" in frame else frame
+    for (env, _), g in measured.groupby(["env", "profile"], sort=True):
+        starts = g.groupby("run_id")["started_at"].min().sort_values()
+        if len(starts) >= 2:
+            pairs.append((str(env), starts.index[-2], starts.index[-1]))
+    return pairs
+
+
 def stability_sentence(summary: dict) -> str:
     """The stability of two runs in one sentence (the CLI's and the dashboard's)."""
     def pct(v: float) -> str:
@@ -373,6 +386,8 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             "worst_slowdown": float(worst["slowdown"]) if worst is not None else np.nan,
             "worst_case": worst["case_id"] if worst is not None else "",
             "nondeterministic_by_default": int((g["distinct_digests_base"] > 1).sum()),
+            # its denominator: every case default mode measured, deterministic mode or not
+            "default_measured": int((g["status_base"] == "ok").sum()),
             "unsupported": int((g["status_mode"] == "unsupported").sum()),
             "not_measured": int((g["status"] == NOT_MEASURED).sum()),
             "noisy": len(ok) - len(calm),

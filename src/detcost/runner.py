@@ -193,6 +193,7 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
             raise DetcostError(f"the {mode} worker stopped without progress (exit code "
                                f"{proc.returncode}); see {log}")
         outcome.restarts += 1
+    current_file(out).unlink(missing_ok=True)  # nothing is being measured any more
     records = _recorded(out)
     outcome.planned = len(_plan(out) or [])
     outcome.recorded = len(records)

@@ -31,7 +31,8 @@ PLOTLY_FILE = "plotly.min.js"
 FILTER_FILE = "filters.js"
 STYLE_FILE = "style.css"
 DECISION_COLUMNS = ["env", "family", "verdict", "why", "geomean_slowdown", "worst_slowdown",
-                    "measured", "nondeterministic_by_default", "unsupported", "noisy",
+                    "measured", "nondeterministic_by_default", "default_measured",
+                    "unsupported", "noisy",
                     "worst_case"]
 CASE_COLUMNS = ["env", "case_id", "family", "numerics", "status", "slowdown", "slowdown_low",
                 "slowdown_high", "median_s_base", "median_s_mode", "throughput_base",
@@ -161,22 +162,19 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
 
 
 def stability_html(frame: pd.DataFrame, folder: Path, stem: str) -> list[str]:
-    """Per environment measured in two or more runs: how well the two newest runs agree
-    (`detcost stability` on them), a figure and the cases that disagree."""
+    """Per environment and profile measured in two or more runs: how well the two newest
+    runs agree (`detcost stability` on them), a figure and the cases that disagree."""
     parts: list[str] = []
-    for env, g in frame.groupby("env", sort=True):
-        starts = g.groupby("run_id")["started_at"].min().sort_values()
-        if len(starts) < 2:
-            continue
-        run_a, run_b = starts.index[-2], starts.index[-1]
-        summary, disagree = fr.stability(g, run_a, run_b)
+    for env, run_a, run_b in fr.rerun_pairs(frame):
+        pair = frame[frame["run_id"].isin([run_a, run_b]) & (frame["env"] == env)]
+        summary, disagree = fr.stability(pair, run_a, run_b)
         if not summary["cases"]:
             continue
-        rows = fr.compare_runs(g, run_a, run_b)
-        name = f"{stem}-{slug(str(env))[:40]}-stability.csv"
+        rows = fr.compare_runs(pair, run_a, run_b)
+        name = f"{stem}-{slug(run_b)[:40]}-stability.csv"
         shown = disagree[["case_id", "slowdown_a", "slowdown_low_a", "slowdown_high_a",
                           "slowdown_b", "abs_log_ratio", "steady"]]
-        parts += [f"<h3>{html.escape(str(env))}</h3>",
+        parts += [f"<h3>{html.escape(env)}</h3>",
                   f'<p class="note">{html.escape(fr.stability_sentence(summary))}</p>',
                   figure_div(figures.stability_between_runs(rows, run_a, run_b),
                              f"{stem}-stability-{len(parts)}"),

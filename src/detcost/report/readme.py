@@ -61,7 +61,7 @@ def decision_md(comparison: pd.DataFrame, budget: float) -> str:
         "worst (steady) slowdown": table["worst_slowdown"].map(_x),
         "nondeterministic by default": [f"{a} of {b}" for a, b in
                                         zip(table["nondeterministic_by_default"],
-                                            table["measured"], strict=True)],
+                                            table["default_measured"], strict=True)],
         "unsupported": table["unsupported"]})
     return md_table(view)
 
@@ -230,14 +230,12 @@ def measurement_md(frame: pd.DataFrame, comparison: pd.DataFrame) -> str:
 
 
 def stability_md(frame: pd.DataFrame) -> str:
-    """For each environment run two or more times: how the two newest runs agree."""
+    """For each environment and profile run two or more times: how the two newest agree."""
     lines = []
-    for env, g in frame[frame["validation"].isna()].groupby("env", sort=True):
-        starts = g.groupby("run_id")["started_at"].min().sort_values()
-        if len(starts) >= 2:
-            summary, _ = fr.stability(g, starts.index[-2], starts.index[-1])
-            lines.append(f"- **Stability on {html.escape(str(env))}**: "
-                         f"{html.escape(fr.stability_sentence(summary), quote=False)}.")
+    for env, run_a, run_b in fr.rerun_pairs(frame):
+        summary, _ = fr.stability(frame[frame["env"] == env], run_a, run_b)
+        lines.append(f"- **Stability on {html.escape(env)}**: "
+                     f"{html.escape(fr.stability_sentence(summary), quote=False)}.")
     return "\n".join(lines)
 
 
