@@ -26,60 +26,71 @@ def _scatter_work(src_elems: int, index_elems: int, dest_elems: int, itemsize: i
     return {"fwd": Work(bytes=fwd), "fwdbwd": Work(bytes=fwd + bwd)}
 
 
+def _flat(p: Mapping, s: Setting):
+    """A 1-D random destination of `bins`, a source of `size`, an index into the
+    destination, and the work of scattering one into the other."""
+    size, bins = int(p["size"]), int(p["bins"])
+    return (s.randn(bins), s.randn(size), s.randint(bins, size),
+            _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+
+
+def _rows(p: Mapping, s: Setting):
+    """The same for rows of `width`: a (bins, width) destination, a (rows, width) source."""
+    rows, bins, width = int(p["rows"]), int(p["bins"]), int(p["width"])
+    return (s.randn(bins, width), s.randn(rows, width), s.randint(bins, rows),
+            _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
+
+
 def build_scatter_add(p: Mapping, s: Setting) -> Problem:
     import torch
 
-    size, bins = int(p["size"]), int(p["bins"])
-    dest, src, index = s.randn(bins), s.randn(size), s.randint(bins, size)
+    dest, src, index, work = _flat(p, s)
     return Problem(lambda: torch.scatter_add(dest, 0, index, src), [dest, src],
-                   _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+                   work)
 
 
 def build_scatter_reduce(p: Mapping, s: Setting) -> Problem:
     import torch
 
-    size, bins, reduce = int(p["size"]), int(p["bins"]), str(p["reduce"])
-    dest, src, index = s.randn(bins), s.randn(size), s.randint(bins, size)
+    reduce = str(p["reduce"])
+    dest, src, index, work = _flat(p, s)
     return Problem(lambda: torch.scatter_reduce(dest, 0, index, src, reduce=reduce),
-                   [dest, src], _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+                   [dest, src], work)
 
 
 def build_index_add(p: Mapping, s: Setting) -> Problem:
     import torch
 
-    rows, bins, width = int(p["rows"]), int(p["bins"]), int(p["width"])
-    dest, src, index = s.randn(bins, width), s.randn(rows, width), s.randint(bins, rows)
+    dest, src, index, work = _rows(p, s)
     return Problem(lambda: torch.index_add(dest, 0, index, src), [dest, src],
-                   _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
+                   work)
 
 
 def build_scatter(p: Mapping, s: Setting) -> Problem:
     """Tensor.scatter with a src tensor and no reduction: colliding writes race."""
     import torch
 
-    size, bins = int(p["size"]), int(p["bins"])
-    dest, src, index = s.randn(bins), s.randn(size), s.randint(bins, size)
+    dest, src, index, work = _flat(p, s)
     return Problem(lambda: torch.scatter(dest, 0, index, src), [dest, src],
-                   _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+                   work)
 
 
 def build_index_copy(p: Mapping, s: Setting) -> Problem:
     import torch
 
-    rows, bins, width = int(p["rows"]), int(p["bins"]), int(p["width"])
-    dest, src, index = s.randn(bins, width), s.randn(rows, width), s.randint(bins, rows)
+    dest, src, index, work = _rows(p, s)
     return Problem(lambda: torch.index_copy(dest, 0, index, src), [dest, src],
-                   _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
+                   work)
 
 
 def build_index_reduce(p: Mapping, s: Setting) -> Problem:
-    rows, bins, width, reduce = int(p["rows"]), int(p["bins"]), int(p["width"]), p["reduce"]
-    dest, src, index = s.randn(bins, width), s.randn(rows, width), s.randint(bins, rows)
+    reduce = str(p["reduce"])
+    dest, src, index, work = _rows(p, s)
     with warnings.catch_warnings():  # torch warns once per process that it is in beta
         warnings.simplefilter("ignore", UserWarning)
         dest.index_reduce(0, index[:1], src[:1], reduce)
     return Problem(lambda: dest.index_reduce(0, index, src, reduce), [],
-                   _scatter_work(rows * width, rows, bins * width, s.torch_dtype.itemsize))
+                   work)
 
 
 def build_gather(p: Mapping, s: Setting) -> Problem:
@@ -116,11 +127,10 @@ def build_repeat_interleave(p: Mapping, s: Setting) -> Problem:
 
 
 def build_index_put(p: Mapping, s: Setting) -> Problem:
-    size, bins, accumulate = int(p["size"]), int(p["bins"]), bool(p["accumulate"])
-    dest, values, index = s.randn(bins), s.randn(size), s.randint(bins, size)
+    accumulate = bool(p["accumulate"])
+    dest, values, index, work = _flat(p, s)
     return Problem(lambda: dest.index_put((index,), values, accumulate=accumulate),
-                   [dest, values],
-                   _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+                   [dest, values], work)
 
 
 def build_bincount(p: Mapping, s: Setting) -> Problem:
@@ -137,10 +147,10 @@ def build_bincount(p: Mapping, s: Setting) -> Problem:
 
 
 def build_put(p: Mapping, s: Setting) -> Problem:
-    size, bins, accumulate = int(p["size"]), int(p["bins"]), bool(p["accumulate"])
-    dest, values, index = s.randn(bins), s.randn(size), s.randint(bins, size)
+    accumulate = bool(p["accumulate"])
+    dest, values, index, work = _flat(p, s)
     return Problem(lambda: dest.put(index, values, accumulate=accumulate), [dest, values],
-                   _scatter_work(size, size, bins, s.torch_dtype.itemsize))
+                   work)
 
 
 def skip_bincount(p: Mapping, dtype: str) -> str | None:
