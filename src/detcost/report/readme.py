@@ -18,7 +18,7 @@ from . import figures
 
 START = "<!-- detcost:findings:start -->"
 END = "<!-- detcost:findings:end -->"
-NOISE_TARGET = 0.02
+NOISE_TARGET = fr.NOISE_TARGET  # one definition, in the frame
 
 
 def md_table(table: pd.DataFrame) -> str:
