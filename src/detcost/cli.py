@@ -67,6 +67,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     modes = _split_modes(args.mode)
     profile_arg, profile = _load_profile_for_here(args.profile)
+    if args.workload:
+        run_id = args.run_id or new_run_id("user")
+        profile_arg, profile = _workloads_profile(args.workload, profile,
+                                                  args.out / "raw" / run_id)
     run_id = args.run_id or new_run_id(profile.name)
     out_dir = args.out / "raw" / run_id
     processes = args.processes or profile.measure.processes
@@ -94,6 +98,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         page = write_run_page(data, out_dir / "report.html", f"detcost run {run_id}")
         console.print(f"report: {escape(str(page))}")
     return 0
+
+
+def _workloads_profile(specs: Sequence[str], base: Profile, out_dir: Path
+                       ) -> tuple[str, Profile]:
+    """A profile of the given workloads at their default parameters, every pass they have,
+    in float32 (PyTorch's default matmul precision) and bfloat16, measured as `base` is.
+    It is written into the run's folder, so the run can be resumed and repeated."""
+    import json
+    from dataclasses import asdict
+
+    from .workloads import get_workload
+
+    lines = ['name = "user"', "[measure]"]
+    lines += [f"{key} = {value}" for key, value in asdict(base.measure).items()]
+    for spec in specs:
+        w = get_workload(spec)
+        dtypes = [d for d in ("float32", "bfloat16") if d in w.dtypes] or list(w.dtypes[:1])
+        lines += ["[[cases]]", f"workload = {json.dumps(spec)}",
+                  f"passes = {json.dumps(list(w.passes))}", f"dtypes = {json.dumps(dtypes)}",
+                  'precisions = ["highest"]']
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "profile.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path), load_profile(str(path))
 
 
 def print_outcomes(outcomes) -> None:
@@ -166,7 +194,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     table = Table(title="Workloads")
     for col in ("name", "family", "passes", "parameters: default (allowed)", "what"):
         table.add_column(col)
-    for w in WORKLOADS.values():
+    from .workloads.user import entry_point_workloads
+
+    for w in [*WORKLOADS.values(), *entry_point_workloads().values()]:
         params = ", ".join(f"{k}={spec.default} ({spec.allowed()})"
                            for k, spec in w.params.items())
         table.add_row(w.name, w.family, ",".join(w.passes), params, w.description)
@@ -178,6 +208,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         modes.add_row(m.name, m.description)
     out.print(modes)
     out.print(f"Built-in profiles: {', '.join(BUILTIN)}")
+    out.print("Your own step: --workload path/to/file.py:NAME (or package.module:NAME), or "
+              "workload = \"path/to/file.py:NAME\" in a profile")
     return 0
 
 
@@ -341,6 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", action="append",
                      help=f"mode(s), repeatable or comma-separated (default: all: "
                           f"{', '.join(MODES)})")
+    run.add_argument("--workload", action="append", metavar="SPEC",
+                     help="your own step: path/to/file.py:NAME or package.module:NAME (a "
+                          "build function or a Workload), repeatable; measured at its "
+                          "defaults in float32 and bfloat16, as --profile measures")
     run.add_argument("-k", dest="keyword", help="pytest -k expression over case ids")
     run.add_argument("--out", type=Path, default=DEFAULT_RESULTS,
                      help="results folder (default: results); the run goes to OUT/raw/RUN_ID")

@@ -40,6 +40,7 @@ from .records import (
     read_run_file,
 )
 from .timing import time_rounds
+from .workloads import FAMILIES, USER_FAMILY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,9 +111,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     worker = metafunc.config.stash[_KEY]
     family = metafunc.module.FAMILY
     worker.families.add(family)
-    cases = [c for c in worker.profile.cases if c.family == family
+    cases = [c for c in worker.profile.cases if _module_family(c.family) == family
              and (worker.only is None or c.id in worker.only)]
     metafunc.parametrize("detcost_case", cases, ids=[c.id for c in cases])
+
+
+def _module_family(family: str) -> str:
+    """The benchmark module that runs a family: its own, or the user module for families
+    that only a user's workloads have."""
+    return family if family in FAMILIES else USER_FAMILY
 
 
 def _case_of(item: pytest.Item) -> Case | None:
@@ -128,7 +135,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Write the selected case ids so the parent knows what to expect, then leave out the
     cases this run already recorded (a resume runs only the rest)."""
     worker = config.stash[_KEY]
-    unmeasured = {c.family for c in worker.profile.cases} - worker.families
+    unmeasured = {_module_family(c.family) for c in worker.profile.cases} - worker.families
     if unmeasured:  # a family's cases would be silently dropped
         raise pytest.UsageError(f"no benchmark module sets FAMILY = {sorted(unmeasured)[0]!r} "
                                 f"(the profile has cases of it)")

@@ -1,4 +1,5 @@
-"""The workload registry: every benchmarked op, by name."""
+"""The workload registry: every benchmarked op, by name; then the workloads installed
+packages register, then a user's own (`file.py:NAME`, `module:NAME`; see user.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .pooling import POOLING_WORKLOADS
 from .resample import RESAMPLE_WORKLOADS
 from .scan import SCAN_WORKLOADS
 from .scatter import SCATTER_WORKLOADS
+from .user import USER_FAMILY, entry_point_workloads, is_user_spec, load_user_workload
 from .vision import VISION_WORKLOADS
 
 WORKLOADS: dict[str, Workload] = {
@@ -25,11 +27,15 @@ FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(w.family for w in WORKLOADS.valu
 
 
 def get_workload(name: str) -> Workload:
-    try:
+    if name in WORKLOADS:
         return WORKLOADS[name]
-    except KeyError:
-        raise unknown("workload", name, list(WORKLOADS)) from None
+    if is_user_spec(name):
+        return load_user_workload(name)
+    registered = entry_point_workloads()
+    if name in registered:
+        return registered[name]
+    raise unknown("workload", name, [*WORKLOADS, *registered, "path/to/file.py:NAME"])
 
 
-__all__ = ["FAMILIES", "PASSES", "WORKLOADS", "Problem", "Setting", "Work", "Workload",
-           "get_workload", "make_step"]
+__all__ = ["FAMILIES", "PASSES", "USER_FAMILY", "WORKLOADS", "Problem", "Setting", "Work",
+           "Workload", "get_workload", "make_step"]
