@@ -40,6 +40,11 @@ SMALL = {
     "repeat_interleave": {"bins": 16, "width": 4, "repeats": 2},
     "roi": {"n": 2, "c": 8, "hw": 16, "rois": 6, "output": 2},
     "deform_conv2d": {"n": 1, "cin": 4, "cout": 4, "hw": 6, "k": 3},
+    "resnet": {"depth": 18, "batch": 8, "image": 64, "classes": 10},
+    "vit": {"batch": 2, "image": 32, "patch": 16, "layers": 2, "heads": 2, "hidden": 32,
+            "classes": 10},
+    "gpt": {"batch": 2, "seq": 16, "new_tokens": 4, "vocab": 64, "hidden": 32, "layers": 2,
+            "heads": 2},
 }
 
 # Every choice of the parameters that pick an op or a mode, through every pass.
@@ -65,11 +70,14 @@ def test_each_pass_runs_and_returns_output_and_gradients(name):
     for pass_ in get_workload(name).passes:
         problem, step = build(name, pass_)
         outputs = step()
-        expected = 1 + (len(problem.grad_leaves) if pass_ == "fwdbwd" else 0)
-        assert len(outputs) == expected
+        if pass_ == "fwdbwd" and problem.train_step is not None:
+            assert len(outputs) > 1  # the loss and a gradient per trainable parameter
+        else:
+            assert len(outputs) == 1 + (len(problem.grad_leaves) if pass_ == "fwdbwd" else 0)
         assert all(torch.isfinite(t.double()).all() for t in outputs)
         work = problem.work[pass_]
-        assert work.amount > 0 and work.unit in ("TFLOP/s", "GB/s")
+        assert work.amount > 0
+        assert work.unit in ("TFLOP/s", "GB/s", "samples/s", "tokens/s")
 
 
 @pytest.mark.parametrize(("name", "key", "value"), CHOICES)
@@ -169,3 +177,22 @@ def test_conv_bytes_are_each_tensor_once():
     x, w, y = 2 * 8 * 100, 6 * 8 * 9, 2 * 6 * 100
     assert problem.work["fwd"].bytes == (x + w + y) * 4
     assert problem.work["fwdbwd"].bytes == (x + w + y + y + 2 * x + 2 * w) * 4
+
+
+@pytest.mark.parametrize("name", ["resnet", "vit", "gpt"])
+def test_a_models_training_step_restarts_from_the_same_state(name):
+    """Weights, buffers and optimizer state are restored before each step: two steps give
+    the same bits, and the weights really were updated by each."""
+    problem, step = build(name, "fwdbwd")
+    first, second = step(), step()
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+    assert problem.work["fwdbwd"].flops > 2 * problem.work["fwd"].flops > 0
+
+
+def test_decode_reads_the_prompt_from_the_kv_cache():
+    _, prefill = build("gpt", "fwd", phase="prefill")
+    _, decode = build("gpt", "fwd", phase="decode")
+    assert prefill()[0].shape == (2, 16, 64)   # batch, prompt tokens, vocab
+    assert decode()[0].shape == (2, 4, 64)     # batch, new tokens, vocab
+    problem, _ = build("gpt", "fwd", phase="decode")
+    assert problem.work["fwd"].items == 2 * 4 and problem.work["fwd"].unit == "tokens/s"

@@ -9,6 +9,7 @@ from .base import PASSES, Problem, Setting, Work, Workload, make_step
 from .conv import CONV_WORKLOADS
 from .loss import LOSS_WORKLOADS
 from .matmul import MATMUL_WORKLOADS
+from .models import MODEL_WORKLOADS
 from .padding import PADDING_WORKLOADS
 from .pooling import POOLING_WORKLOADS
 from .resample import RESAMPLE_WORKLOADS
@@ -21,7 +22,7 @@ WORKLOADS: dict[str, Workload] = {
     w.name: w for w in (*MATMUL_WORKLOADS, *CONV_WORKLOADS, *ATTENTION_WORKLOADS,
                         *SCATTER_WORKLOADS, *POOLING_WORKLOADS, *RESAMPLE_WORKLOADS,
                         *PADDING_WORKLOADS, *LOSS_WORKLOADS, *SCAN_WORKLOADS,
-                        *VISION_WORKLOADS)
+                        *VISION_WORKLOADS, *MODEL_WORKLOADS)
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(w.family for w in WORKLOADS.values()))
 

@@ -64,14 +64,21 @@ class Work:
 
     flops: float = 0.0
     bytes: float = 0.0
+    # A model's step is quoted in what it processes (samples or tokens), not in FLOPs.
+    items: float = 0.0
+    item_unit: str = ""
 
     @property
     def unit(self) -> str:
+        if self.items:
+            return f"{self.item_unit}/s"
         return "TFLOP/s" if self.flops else "GB/s"
 
     @property
     def amount(self) -> float:
-        """In the unit's numerator: TFLOP or GB."""
+        """In the unit's numerator: items, TFLOP or GB."""
+        if self.items:
+            return self.items
         return self.flops / 1e12 if self.flops else self.bytes / 1e9
 
 
@@ -138,6 +145,10 @@ class Problem:
     work: Mapping[str, Work]  # per pass
     # Inputs outside the step that a context (backend selection) needs; kept for reference.
     notes: str = ""
+    # A whole training step (forward, loss, backward, optimizer step) returning the loss and
+    # every gradient; it stands for the fwdbwd pass. It restores the weights and optimizer
+    # state first, so every repeat starts from the same state.
+    train_step: Callable[[], list[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +209,8 @@ def make_step(problem: Problem, pass_: str, setting: Setting) -> Callable[[], li
     """
     import torch
 
+    if pass_ == "fwdbwd" and problem.train_step is not None:
+        return problem.train_step
     if pass_ == "fwd":
         def forward_step() -> list[Any]:
             with torch.no_grad():

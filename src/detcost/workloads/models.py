@@ -1,0 +1,281 @@
+"""Real models, measured as the ops are: torchvision's ResNet and ViT, and a decoder-only
+language model built from torch.nn. Random weights from a fixed seed; nothing downloaded.
+
+The fwd pass is inference (`eval()` under `inference_mode`; for the language model,
+`phase` picks prefill of `seq` tokens or `new_tokens` decode steps with a KV cache). The
+fwdbwd pass is a whole training step: forward, loss, backward, SGD step; it restores the
+weights, buffers and optimizer state first, so every repeat starts from the same state and
+a digest that differs means the arithmetic differed. bfloat16 and float16 mean float32
+weights under autocast, as models train. FLOPs come from torch's FlopCounterMode;
+throughput is in samples/s or tokens/s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .base import Param, Problem, Setting, Work, Workload
+
+MODEL_PRECISIONS = ("highest", "high", "medium")
+
+
+def _autocast(s: Setting):
+    import torch
+
+    if s.reference or s.dtype == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(s.device.type, dtype=getattr(torch, s.dtype))
+
+
+def _seeded(make: Callable[[], Any], s: Setting):
+    """The model made from the global RNG under the setting's seed (identical in every mode
+    and process), in float32 (float64 for the reference), on the setting's device."""
+    import torch
+
+    state = torch.random.get_rng_state()
+    torch.manual_seed(s.seed)
+    try:
+        model = make()
+    finally:
+        torch.random.set_rng_state(state)
+    return model.to(s.device, torch.float64 if s.reference else torch.float32)
+
+
+def _counted_flops(step: Callable[[], Any], s: Setting) -> float:
+    """FLOPs of one call, as torch's FlopCounterMode counts them (not for the reference)."""
+    if s.reference:
+        return 0.0
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()
+    return float(counter.get_total_flops())
+
+
+def _widened(out, s: Setting):
+    """Autocast's half-precision output in float32 (the reference stays float64)."""
+    return out if s.reference else out.float()
+
+
+def _calibrate_batch_norm(model, x) -> None:
+    """Running statistics from the inputs, as a trained model has: a freshly initialised
+    one in eval mode multiplies its activations layer after layer (logits of 1e10)."""
+    import torch
+    from torch import nn
+
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a plain average over the calibration passes
+    if norms:
+        model.train()
+        with torch.no_grad():
+            model(x)
+
+
+def _training(model, loss_fn: Callable[[], Any], s: Setting
+              ) -> tuple[Callable[[], list[Any]], Callable[[], None]]:
+    """A training step that restores the model and optimizer state before it runs, and the
+    restore itself (a build calls it last, so inference sees the same weights however many
+    steps counting FLOPs took)."""
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
+
+    def raw() -> Any:
+        optimizer.zero_grad(set_to_none=True)
+        model.train()
+        with _autocast(s):
+            loss = loss_fn()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    raw()  # creates the momentum buffers, so they can be restored too
+    state = [*params, *model.buffers(), *(optimizer.state[p]["momentum_buffer"] for p in params)]
+    saved = [t.detach().clone() for t in state]
+
+    def restore() -> None:
+        with torch.no_grad():
+            for t, original in zip(state, saved, strict=True):
+                t.copy_(original)
+
+    def train_step() -> list[Any]:
+        restore()
+        loss = raw()
+        return [loss.detach(), *(p.grad for p in params)]
+
+    return train_step, restore
+
+
+def _classifier(model, s: Setting, batch: int, image: int, classes: int,
+                channels_last: bool) -> Problem:
+    import torch
+    import torch.nn.functional as F
+
+    x = s.randn(batch, 3, image, image)
+    labels = s.randint(classes, batch)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    _calibrate_batch_norm(model, x)
+
+    def infer():
+        model.eval()
+        with torch.inference_mode(), _autocast(s):
+            return _widened(model(x), s)
+
+    train_step, restore = _training(model, lambda: F.cross_entropy(model(x).float(), labels),
+                                    s)
+    work = {"fwd": Work(flops=_counted_flops(infer, s), items=batch, item_unit="samples"),
+            "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch,
+                           item_unit="samples")}
+    restore()
+    return Problem(infer, [], work, train_step=train_step)
+
+
+def build_resnet(p: Mapping, s: Setting) -> Problem:
+    from torchvision import models
+
+    depth, classes = int(p["depth"]), int(p["classes"])
+    make = {18: models.resnet18, 50: models.resnet50}[depth]
+    model = _seeded(lambda: make(weights=None, num_classes=classes), s)
+    return _classifier(model, s, int(p["batch"]), int(p["image"]), classes,
+                       channels_last=True)
+
+
+def build_vit(p: Mapping, s: Setting) -> Problem:
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    classes = int(p["classes"])
+    model = _seeded(lambda: VisionTransformer(
+        image_size=int(p["image"]), patch_size=int(p["patch"]), num_layers=int(p["layers"]),
+        num_heads=int(p["heads"]), hidden_dim=int(p["hidden"]), mlp_dim=4 * int(p["hidden"]),
+        num_classes=classes), s)
+    return _classifier(model, s, int(p["batch"]), int(p["image"]), classes,
+                       channels_last=False)
+
+
+def _gpt_class():
+    """A GPT-style decoder (pre-norm blocks, SDPA, learned positions) with a KV cache."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, hidden: int, heads: int) -> None:
+            super().__init__()
+            self.heads = heads
+            self.ln1, self.ln2 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
+            self.qkv, self.proj = nn.Linear(hidden, 3 * hidden), nn.Linear(hidden, hidden)
+            self.mlp = nn.Sequential(nn.Linear(hidden, 4 * hidden), nn.GELU(),
+                                     nn.Linear(4 * hidden, hidden))
+
+        def forward(self, x, cache=None, start: int = 0):
+            b, t, h = x.shape
+            q, k, v = (z.view(b, t, self.heads, h // self.heads).transpose(1, 2)
+                       for z in self.qkv(self.ln1(x)).split(h, dim=2))
+            if cache is not None:  # write this step's keys and values, attend to all so far
+                cache[0][:, :, start:start + t] = k
+                cache[1][:, :, start:start + t] = v
+                k, v = cache[0][:, :, :start + t], cache[1][:, :, :start + t]
+            attn = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
+            x = x + self.proj(attn.transpose(1, 2).reshape(b, t, h))
+            return x + self.mlp(self.ln2(x))
+
+    class GPT(nn.Module):
+        def __init__(self, vocab: int, hidden: int, layers: int, heads: int,
+                     max_seq: int) -> None:
+            super().__init__()
+            self.tokens, self.positions = nn.Embedding(vocab, hidden), nn.Embedding(max_seq,
+                                                                                    hidden)
+            self.blocks = nn.ModuleList(Block(hidden, heads) for _ in range(layers))
+            self.ln, self.head = nn.LayerNorm(hidden), nn.Linear(hidden, vocab, bias=False)
+
+        def forward(self, ids, caches=None, start: int = 0):
+            positions = torch.arange(start, start + ids.shape[1], device=ids.device)
+            x = self.tokens(ids) + self.positions(positions)
+            for i, block in enumerate(self.blocks):
+                x = block(x, None if caches is None else caches[i], start)
+            return self.head(self.ln(x))
+
+    return GPT
+
+
+def build_gpt(p: Mapping, s: Setting) -> Problem:
+    import torch
+    import torch.nn.functional as F
+
+    vocab, hidden, layers, heads = (int(p[k]) for k in ("vocab", "hidden", "layers", "heads"))
+    batch, seq, new = int(p["batch"]), int(p["seq"]), int(p["new_tokens"])
+    gpt = _gpt_class()
+    model = _seeded(lambda: gpt(vocab, hidden, layers, heads, seq + new), s)
+    ids = s.randint(vocab, batch, seq + 1)
+    prompt = ids[:, :seq]
+    dtype = torch.float64 if s.reference else (
+        torch.float32 if s.dtype == "float32" else getattr(torch, s.dtype))
+    shape = (2, batch, heads, seq + new, hidden // heads)
+    caches = [torch.zeros(shape, device=s.device, dtype=dtype) for _ in range(layers)]
+
+    def prefill():
+        model.eval()
+        with torch.inference_mode(), _autocast(s):
+            return _widened(model(prompt, caches), s)
+
+    def decode():
+        """`new` tokens one at a time after the prompt, greedy, through the KV cache."""
+        model.eval()
+        with torch.inference_mode(), _autocast(s):
+            token, logits = ids[:, seq:seq + 1], []
+            for i in range(new):
+                out = _widened(model(token, caches, seq + i)[:, -1], s)
+                logits.append(out)
+                token = out.argmax(dim=-1, keepdim=True)
+            return torch.stack(logits, dim=1)
+
+    prefill()  # the prompt's keys and values are in the cache before any decode step
+    infer, tokens = (prefill, batch * seq) if p["phase"] == "prefill" else (decode, batch * new)
+    train_step, restore = _training(model, lambda: F.cross_entropy(
+        model(prompt).float().flatten(0, 1), ids[:, 1:].flatten()), s)
+    work = {"fwd": Work(flops=_counted_flops(infer, s), items=tokens, item_unit="tokens"),
+            "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch * seq,
+                           item_unit="tokens")}
+    restore()
+    prefill()  # the cache holds the prompt of the weights that inference uses
+    return Problem(infer, [], work, train_step=train_step)
+
+
+def _check_vit(p: Mapping) -> str | None:
+    if p["image"] % p["patch"]:
+        return f"image = {p['image']} must be a multiple of patch = {p['patch']}"
+    if p["hidden"] % p["heads"]:
+        return f"hidden = {p['hidden']} must be a multiple of heads = {p['heads']}"
+    return None
+
+
+MODEL_WORKLOADS = [
+    Workload("model", "resnet", "torchvision ResNet (18 or 50), channels_last: inference "
+             "(fwd) and an SGD training step (fwdbwd)", build_resnet,
+             params={"depth": Param(50, minimum=18), "batch": 64, "image": 224,
+                     "classes": 1000},
+             precisions=MODEL_PRECISIONS,
+             check=lambda p: "depth must be 18 or 50" if p["depth"] not in (18, 50) else None),
+    Workload("model", "vit", "torchvision VisionTransformer (defaults: ViT-B/16): inference "
+             "(fwd) and an SGD training step (fwdbwd)", build_vit,
+             params={"batch": 64, "image": 224, "patch": 16, "layers": 12, "heads": 12,
+                     "hidden": 768, "classes": 1000},
+             precisions=MODEL_PRECISIONS, check=_check_vit),
+    Workload("model", "gpt", "a decoder-only language model from torch.nn (defaults: 124M "
+             "parameters): prefill or KV-cache decode (fwd), and a training step (fwdbwd)",
+             build_gpt,
+             params={"phase": Param("prefill", ("prefill", "decode")), "batch": 8,
+                     "seq": 1024, "new_tokens": 32, "vocab": 32000, "hidden": 768,
+                     "layers": 12, "heads": 12},
+             precisions=MODEL_PRECISIONS,
+             check=lambda p: (f"hidden = {p['hidden']} must be a multiple of heads = "
+                              f"{p['heads']}" if p["hidden"] % p["heads"] else None)),
+]
