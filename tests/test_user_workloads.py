@@ -79,7 +79,7 @@ def test_installed_packages_register_workloads_by_entry_point(monkeypatch):
 
         @staticmethod
         def load():
-            return Workload("model", "ignored", "a registered model", lambda p, s: None,
+            return Workload("my-models", "ignored", "a registered model", lambda p, s: None,
                             params={"batch": 2})
 
     monkeypatch.setattr(importlib.metadata, "entry_points",
@@ -87,7 +87,7 @@ def test_installed_packages_register_workloads_by_entry_point(monkeypatch):
     user.entry_point_workloads.cache_clear()
     try:
         w = get_workload("my-model")
-        assert (w.name, w.family, w.defaults) == ("my-model", "model", {"batch": 2})
+        assert (w.name, w.family, w.defaults) == ("my-model", "my-models", {"batch": 2})
         with pytest.raises(DetcostError, match="unknown workload 'nope'"):
             get_workload("nope")
     finally:
@@ -97,8 +97,8 @@ def test_installed_packages_register_workloads_by_entry_point(monkeypatch):
 def test_families_only_users_have_run_in_the_user_benchmark_module():
     from detcost.plugin import _module_family
 
-    assert _module_family("conv") == "conv"
-    assert _module_family("model") == USER_FAMILY == _module_family(USER_FAMILY)
+    assert _module_family("conv") == "conv" and _module_family("model") == "model"
+    assert _module_family("my-models") == USER_FAMILY == _module_family(USER_FAMILY)
 
 
 @pytest.mark.slow
