@@ -102,25 +102,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _workloads_profile(specs: Sequence[str], base: Profile, out_dir: Path
                        ) -> tuple[str, Profile]:
-    """A profile of the given workloads at their default parameters, every pass they have,
-    in float32 (PyTorch's default matmul precision) and bfloat16, measured as `base` is.
-    It is written into the run's folder, so the run can be resumed and repeated."""
-    import json
-    from dataclasses import asdict
+    """The profile of `--workload SPEC ...`, written into the run's folder (so the run can
+    be resumed and repeated) and loaded from there."""
+    from .profile import workloads_profile_text
 
-    from .workloads import get_workload
-
-    lines = ['name = "user"', "[measure]"]
-    lines += [f"{key} = {value}" for key, value in asdict(base.measure).items()]
-    for spec in specs:
-        w = get_workload(spec)
-        dtypes = [d for d in ("float32", "bfloat16") if d in w.dtypes] or list(w.dtypes[:1])
-        lines += ["[[cases]]", f"workload = {json.dumps(spec)}",
-                  f"passes = {json.dumps(list(w.passes))}", f"dtypes = {json.dumps(dtypes)}",
-                  'precisions = ["highest"]']
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "profile.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(workloads_profile_text(specs, base.measure), encoding="utf-8")
     return str(path), load_profile(str(path))
 
 
@@ -237,6 +225,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_with_named(runs: Sequence[str], out: Path):
+    """OUT/raw, and any run given as a folder or file outside it."""
+    named = [p for p in map(Path, runs) if p.exists()]
+    raw = out / "raw"
+    return _load([raw, *named] if raw.exists() else named, out)
+
+
 def _run_ids(data, name: str) -> str:
     """A run named by its id, or by a folder or file of it."""
     if name in set(data["run_id"]):
@@ -256,9 +251,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.runs and len(args.runs) != 2:
         raise DetcostError("compare takes no run (every run) or two runs (A B)")
-    named = [p for p in map(Path, args.runs or []) if p.exists()]
-    raw = args.out / "raw"
-    data = _load([raw, *named] if raw.exists() else named, args.out)
+    data = _load_with_named(args.runs or [], args.out)
     out = _stdout()
     if not args.runs:
         table = decision_table(frame.compare_modes(frame.latest(data)), args.budget)
@@ -303,9 +296,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_stability(args: argparse.Namespace) -> int:
     from . import frame
 
-    named = [p for p in map(Path, args.runs) if p.exists()]
-    raw = args.out / "raw"
-    data = _load([raw, *named] if raw.exists() else named, args.out)
+    data = _load_with_named(args.runs, args.out)
     run_a, run_b = (_run_ids(data, name) for name in args.runs)
     if run_a == run_b:
         raise DetcostError("stability compares two different runs")

@@ -210,10 +210,15 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
     headline views show one measurement per case; older runs feed the stability view."""
     if frame.empty:
         return frame
-    start = frame.groupby("run_id")["started_at"].min()
-    order = frame["run_id"].map(start).astype(str) + " " + frame["run_id"]
+    order = frame["run_id"].map(run_order(frame))
     newest = order.groupby([frame["env"], frame["case_id"]]).transform("max")
     return frame[order == newest]
+
+
+def run_order(frame: pd.DataFrame) -> pd.Series:
+    """Per run id, a key that sorts runs by when they started (the run id breaks ties)."""
+    start = frame.groupby("run_id")["started_at"].min()
+    return start.astype(str) + " " + start.index.to_series()
 
 
 def validation_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -294,12 +299,12 @@ def steady_share(frame: pd.DataFrame, run_id: str, mode: str = BASELINE_MODE) ->
     return float((ok["iqr_over_median"] < NOISE_TARGET).mean()) if len(ok) else np.nan
 
 
-def stability(frame: pd.DataFrame, run_a: str, run_b: str,
-              mode: str = DETERMINISTIC_MODE) -> tuple[dict, pd.DataFrame]:
+def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINISTIC_MODE,
+              rows: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
     """Two independent runs of the same cases: how often B's slowdown lies inside A's
     rerun interval (among cases steady in both), the median |log(B/A)|, and the cases that
-    disagree, worst first."""
-    rows = compare_runs(frame, run_a, run_b, mode)
+    disagree, worst first. `rows`: compare_runs of the two, where the caller has it."""
+    rows = compare_runs(frame, run_a, run_b, mode) if rows is None else rows
     both = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")]
     calm = both[both["steady"]]
     summary = {
@@ -320,9 +325,9 @@ def rerun_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
     pairs = []
     measured = frame[frame["validation"].isna()] if "validation" in frame else frame
     for (env, _), g in measured.groupby(["env", "profile"], sort=True):
-        starts = g.groupby("run_id")["started_at"].min().sort_values()
-        if len(starts) >= 2:
-            pairs.append((str(env), starts.index[-2], starts.index[-1]))
+        runs = run_order(g).sort_values().index
+        if len(runs) >= 2:
+            pairs.append((str(env), runs[-2], runs[-1]))
     return pairs
 
 

@@ -150,10 +150,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Name the case before its test starts: a crash or hang from here on is blamed on it,
     and a worker that dies before naming any case blames none."""
-    case = _case_of(item)
-    worker = item.config.stash[_KEY]
-    if case is not None and case.id not in worker.done:
-        current_file(worker.out).write_text(case.id, encoding="utf-8")
+    case = _case_of(item)  # recorded cases were deselected at collection
+    if case is not None:
+        current_file(item.config.stash[_KEY].out).write_text(case.id, encoding="utf-8")
 
 
 @pytest.fixture

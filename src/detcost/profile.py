@@ -196,6 +196,22 @@ def parse_profile(text: str, source: str) -> Profile:
                    _measure(f"profile {source}", data.get("measure", {})), tuple(cases))
 
 
+def workloads_profile_text(specs: list[str] | tuple[str, ...], measure: Measure) -> str:
+    """A profile of the given workloads at their default parameters, every pass they have,
+    in float32 (PyTorch's default matmul precision) and bfloat16, measured as `measure`."""
+    import json
+
+    lines = ['name = "user"', "[measure]"]
+    lines += [f"{key} = {value}" for key, value in asdict(measure).items()]
+    for spec in specs:
+        w = get_workload(spec)
+        dtypes = [d for d in ("float32", "bfloat16") if d in w.dtypes] or list(w.dtypes[:1])
+        lines += ["[[cases]]", f"workload = {json.dumps(spec)}",
+                  f"passes = {json.dumps(list(w.passes))}", f"dtypes = {json.dumps(dtypes)}",
+                  'precisions = ["highest"]']
+    return "\n".join(lines) + "\n"
+
+
 def default_profile(cuda: bool) -> str:
     """standard on a CUDA GPU, smoke (CPU-sized) without one."""
     return "standard" if cuda else "smoke"

@@ -109,7 +109,9 @@ def _plan(path: Path) -> list[str] | None:
 
 def _current(path: Path) -> str | None:
     marker = current_file(path)
-    return marker.read_text(encoding="utf-8").strip() or None if marker.exists() else None
+    if not marker.exists():
+        return None
+    return marker.read_text(encoding="utf-8").strip() or None
 
 
 def worker_error(log_text: str) -> str:

@@ -167,10 +167,10 @@ def stability_html(frame: pd.DataFrame, folder: Path, stem: str) -> list[str]:
     parts: list[str] = []
     for env, run_a, run_b in fr.rerun_pairs(frame):
         pair = frame[frame["run_id"].isin([run_a, run_b]) & (frame["env"] == env)]
-        summary, disagree = fr.stability(pair, run_a, run_b)
+        rows = fr.compare_runs(pair, run_a, run_b)
+        summary, disagree = fr.stability(pair, run_a, run_b, rows=rows)
         if not summary["cases"]:
             continue
-        rows = fr.compare_runs(pair, run_a, run_b)
         name = f"{stem}-{slug(run_b)[:40]}-stability.csv"
         shown = disagree[["case_id", "slowdown_a", "slowdown_low_a", "slowdown_high_a",
                           "slowdown_b", "abs_log_ratio", "steady"]]
