@@ -214,7 +214,7 @@ def measurement_md(frame: pd.DataFrame, comparison: pd.DataFrame) -> str:
     for name, g in main.groupby("gpu", sort=True):
         gpu = html.escape(name)
         default = g[(g["mode"] == "default") & (g["replica"] == 1)]
-        steady = (default["iqr_over_median"] < NOISE_TARGET).mean()
+        steady = fr.steady_share(g)
         spread = fr.across_processes(g, "default")
         lines.append(
             f"- **Noise on {gpu}**: {steady:.0%} of default-mode cases have IQR/median under "
