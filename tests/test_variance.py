@@ -2,7 +2,10 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from detcost import variance
 from detcost.variance import (
     bitwise_equal,
     digest,
@@ -40,6 +43,62 @@ def test_digest_sees_bits_dtype_and_shape():
     assert digest([a]) != digest([b])
     # -0.0 == 0.0 numerically, but the bits differ: determinism is about bits
     assert not bitwise_equal([torch.tensor([0.0])], [torch.tensor([-0.0])])
+
+
+def _fingerprint_by_definition(t, seed):
+    """The fingerprint's formula in Python integers (no overflow possible)."""
+    limb_w, row_w, block_w = (w.tolist() for w in variance._weights(seed, "cpu"))
+    raw = bytes(t.contiguous().reshape(-1).view(torch.uint8).tolist())
+    raw += b"\0" * (len(raw) % 2)
+    limbs = [int.from_bytes(raw[i:i + 2], "little") for i in range(0, len(raw), 2)]
+    total = 0
+    for start in range(0, len(limbs), variance.ROW):
+        row = start // variance.ROW
+        part = limbs[start:start + variance.ROW]
+        s = sum(x * w for x, w in zip(part, limb_w, strict=False)) % variance.PRIME
+        weight = (row_w[row % variance.ROWS_PER_BLOCK] * block_w[row // variance.ROWS_PER_BLOCK]
+                  % variance.PRIME)
+        total = (total + s * weight) % variance.PRIME
+    return total
+
+
+@pytest.mark.parametrize("tensor", [
+    torch.arange(5, dtype=torch.uint8),  # an odd number of bytes
+    torch.randn(3 * 2**15 + 7),  # rows and a padded tail
+    torch.randint(-2**62, 2**62, (999,)),
+    torch.tensor([True, False, True]),
+    torch.zeros(0, dtype=torch.bfloat16),
+])
+def test_fingerprint_is_its_formula_without_overflow(tensor, monkeypatch):
+    # Small chunks, so that the chunked sum over rows is exercised on a small tensor too
+    monkeypatch.setattr(variance, "CHUNK_ROWS", 1)
+    assert variance.fingerprint(tensor, 1) == _fingerprint_by_definition(tensor, 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_fingerprint_sees_every_bit_flip_and_swap(data):
+    n = data.draw(st.integers(2, 3 * 2**15))
+    g = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31)))
+    x = torch.randn(n, generator=g)
+    bits = x.view(torch.int32).clone()
+    i = data.draw(st.integers(0, n - 1))
+    bits[i] ^= 1 << data.draw(st.integers(0, 31))
+    assert variance.fingerprint(x, 1) != variance.fingerprint(bits.view(torch.float32), 1)
+    j = data.draw(st.integers(0, n - 1).filter(lambda k: x[k] != x[i]))
+    swapped = x.clone()
+    swapped[[i, j]] = x[[j, i]]
+    assert variance.fingerprint(x, 1) != variance.fingerprint(swapped, 1)
+
+
+def test_digest_of_a_device_tensor_uses_the_fingerprints(monkeypatch):
+    """Only a device tensor is fingerprinted; on a CPU the bytes are hashed directly. The
+    fingerprint path is what a GPU run takes, so check it gives the digest's properties."""
+    a = torch.arange(6, dtype=torch.float32)
+    monkeypatch.setattr(variance, "_hashed_on_host", lambda t: False)
+    seen = digest([a])
+    assert seen == digest([a.clone()]) and seen != digest([a.reshape(2, 3)])
+    assert seen != digest([a + 1])
 
 
 def test_measure_variance_of_a_deterministic_step():
