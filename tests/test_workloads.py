@@ -180,6 +180,15 @@ def test_conv_bytes_are_each_tensor_once():
 
 
 @pytest.mark.parametrize("name", ["resnet", "vit", "gpt"])
+def test_a_model_runs_under_bfloat16_autocast(name):
+    """Half types mean float32 weights under autocast: inputs, batch-norm calibration and
+    the training step must all run so (a bfloat16 image once failed on every GPU)."""
+    for pass_ in ("fwd", "fwdbwd"):
+        _, step = build(name, pass_, dtype="bfloat16")
+        assert all(torch.isfinite(t.double()).all() for t in step())
+
+
+@pytest.mark.parametrize("name", ["resnet", "vit", "gpt"])
 def test_a_models_training_step_restarts_from_the_same_state(name):
     """Weights, buffers and optimizer state are restored before each step: two steps give
     the same bits, and the weights really were updated by each."""

@@ -117,7 +117,10 @@ def _classifier(model, s: Setting, batch: int, image: int, classes: int,
     import torch
     import torch.nn.functional as F
 
+    # Images arrive in float32, as from a data loader; autocast casts them where it casts
+    # the weights (an input already in bfloat16 fails wherever autocast does not reach).
     x = s.randn(batch, 3, image, image)
+    x = x if s.reference else x.float()
     labels = s.randint(classes, batch)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
