@@ -49,7 +49,7 @@ SMALL = {
 
 # Every choice of the parameters that pick an op or a mode, through every pass.
 CHOICES = [(name, key, value) for name, w in WORKLOADS.items()
-           for key, spec in w.params.items() if spec.choices and key not in ("layout",)
+           for key, spec in w.params.items() if spec.choices and key not in ("layout", "compile")
            for value in spec.choices]
 
 
@@ -196,6 +196,33 @@ def test_a_models_training_step_restarts_from_the_same_state(name):
     first, second = step(), step()
     assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
     assert problem.work["fwdbwd"].flops > 2 * problem.work["fwd"].flops > 0
+
+
+@pytest.mark.parametrize("name", ["resnet", "gpt"])
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
+def test_compile_wraps_the_step_and_not_the_reference_or_the_flop_count(name, monkeypatch):
+    """compile=inductor runs the step through torch.compile (here with dynamo's eager
+    backend: Inductor on a CPU takes minutes), gives the eager step's bits, and counts the
+    FLOPs of the eager model; the float64 reference is never compiled. (Dynamo reads the
+    .grad of a non-leaf while it traces the training step: a warning, not a failure.)"""
+    compiled, real_compile = [], torch.compile
+
+    def eager_backend_compile(model, **kwargs):
+        compiled.append(model)
+        return real_compile(model, backend="eager", **kwargs)
+
+    monkeypatch.setattr(torch, "compile", eager_backend_compile)
+    for pass_ in ("fwd", "fwdbwd"):
+        compiled.clear()
+        eager, eager_step = build(name, pass_, compile="eager")
+        assert compiled == []
+        problem, step = build(name, pass_, compile="inductor")
+        assert len(compiled) == 1
+        assert problem.work[pass_].flops == eager.work[pass_].flops > 0
+        assert all(torch.equal(a, b) for a, b in zip(step(), eager_step(), strict=True))
+        build(name, pass_, reference=True, compile="inductor")
+        assert len(compiled) == 1
+    torch._dynamo.reset()
 
 
 def test_decode_reads_the_prompt_from_the_kv_cache():

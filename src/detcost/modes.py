@@ -103,6 +103,7 @@ def apply_mode(mode: Mode) -> None:
 def read_knobs() -> dict[str, Any]:
     """The knobs as torch reports them now: records store what was in force, not what was asked."""
     import torch
+    import torch._inductor.config as inductor  # imported by use_deterministic_algorithms too
 
     return {
         "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
@@ -114,4 +115,7 @@ def read_knobs() -> dict[str, Any]:
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "cuda_matmul_allow_tf32": bool(torch.backends.cuda.matmul.allow_tf32),
         "cudnn_allow_tf32": bool(torch.backends.cudnn.allow_tf32),
+        # Inductor's own flags (torch.compile): deterministic mode sets the first from 2.10
+        "inductor_deterministic": getattr(inductor, "deterministic", None),
+        "inductor_batch_invariant": getattr(inductor, "batch_invariant", None),
     }

@@ -60,6 +60,25 @@ def _widened(out, s: Setting):
     return out if s.reference else out.float()
 
 
+class _Net:
+    """The module a step calls: the eager model while a build counts FLOPs (FlopCounterMode
+    sees eager ops only), then torch.compile's module where the case asks for it. The
+    float64 reference stays eager: the same arithmetic in float64, without a second compile."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.call = model
+
+    def __call__(self, *args):
+        return self.call(*args)
+
+    def compile(self, p: Mapping, s: Setting) -> None:
+        import torch
+
+        if p["compile"] == "inductor" and not s.reference:
+            self.call = torch.compile(self.model)
+
+
 def _calibrate_batch_norm(model, x) -> None:
     """Running statistics from the inputs, as a trained model has: a freshly initialised
     one in eval mode multiplies its activations layer after layer (logits of 1e10)."""
@@ -112,11 +131,11 @@ def _training(model, loss_fn: Callable[[], Any], s: Setting
     return train_step, restore
 
 
-def _classifier(model, s: Setting, batch: int, image: int, classes: int,
-                channels_last: bool) -> Problem:
+def _classifier(model, p: Mapping, s: Setting, channels_last: bool) -> Problem:
     import torch
     import torch.nn.functional as F
 
+    batch, image, classes = int(p["batch"]), int(p["image"]), int(p["classes"])
     # Images arrive in float32, as from a data loader; autocast casts them where it casts
     # the weights (an input already in bfloat16 fails wherever autocast does not reach).
     x = s.randn(batch, 3, image, image)
@@ -126,18 +145,19 @@ def _classifier(model, s: Setting, batch: int, image: int, classes: int,
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     _calibrate_batch_norm(model, x)
+    net = _Net(model)
 
     def infer():
         model.eval()
         with torch.inference_mode(), _autocast(s):
-            return _widened(model(x), s)
+            return _widened(net(x), s)
 
-    train_step, restore = _training(model, lambda: F.cross_entropy(model(x).float(), labels),
-                                    s)
+    train_step, restore = _training(model, lambda: F.cross_entropy(net(x).float(), labels), s)
     work = {"fwd": Work(flops=_counted_flops(infer, s), items=batch, item_unit="samples"),
             "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch,
                            item_unit="samples")}
     restore()
+    net.compile(p, s)
     return Problem(infer, [], work, train_step=train_step)
 
 
@@ -147,8 +167,7 @@ def build_resnet(p: Mapping, s: Setting) -> Problem:
     depth, classes = int(p["depth"]), int(p["classes"])
     make = {18: models.resnet18, 50: models.resnet50}[depth]
     model = _seeded(lambda: make(weights=None, num_classes=classes), s)
-    return _classifier(model, s, int(p["batch"]), int(p["image"]), classes,
-                       channels_last=True)
+    return _classifier(model, p, s, channels_last=True)
 
 
 def build_vit(p: Mapping, s: Setting) -> Problem:
@@ -159,8 +178,7 @@ def build_vit(p: Mapping, s: Setting) -> Problem:
         image_size=int(p["image"]), patch_size=int(p["patch"]), num_layers=int(p["layers"]),
         num_heads=int(p["heads"]), hidden_dim=int(p["hidden"]), mlp_dim=4 * int(p["hidden"]),
         num_classes=classes), s)
-    return _classifier(model, s, int(p["batch"]), int(p["image"]), classes,
-                       channels_last=False)
+    return _classifier(model, p, s, channels_last=False)
 
 
 def _gpt_class():
@@ -217,6 +235,7 @@ def build_gpt(p: Mapping, s: Setting) -> Problem:
     batch, seq, new = int(p["batch"]), int(p["seq"]), int(p["new_tokens"])
     gpt = _gpt_class()
     model = _seeded(lambda: gpt(vocab, hidden, layers, heads, seq + new), s)
+    net = _Net(model)
     ids = s.randint(vocab, batch, seq + 1)
     prompt = ids[:, :seq]
     dtype = torch.float64 if s.reference else (
@@ -227,7 +246,7 @@ def build_gpt(p: Mapping, s: Setting) -> Problem:
     def prefill():
         model.eval()
         with torch.inference_mode(), _autocast(s):
-            return _widened(model(prompt, caches), s)
+            return _widened(net(prompt, caches), s)
 
     def decode():
         """`new` tokens one at a time after the prompt, greedy, through the KV cache."""
@@ -235,7 +254,7 @@ def build_gpt(p: Mapping, s: Setting) -> Problem:
         with torch.inference_mode(), _autocast(s):
             token, logits = ids[:, seq:seq + 1], []
             for i in range(new):
-                out = _widened(model(token, caches, seq + i)[:, -1], s)
+                out = _widened(net(token, caches, seq + i)[:, -1], s)
                 logits.append(out)
                 token = out.argmax(dim=-1, keepdim=True)
             return torch.stack(logits, dim=1)
@@ -243,11 +262,12 @@ def build_gpt(p: Mapping, s: Setting) -> Problem:
     prefill()  # the prompt's keys and values are in the cache before any decode step
     infer, tokens = (prefill, batch * seq) if p["phase"] == "prefill" else (decode, batch * new)
     train_step, restore = _training(model, lambda: F.cross_entropy(
-        model(prompt).float().flatten(0, 1), ids[:, 1:].flatten()), s)
+        net(prompt).float().flatten(0, 1), ids[:, 1:].flatten()), s)
     work = {"fwd": Work(flops=_counted_flops(infer, s), items=tokens, item_unit="tokens"),
             "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch * seq,
                            item_unit="tokens")}
     restore()
+    net.compile(p, s)
     prefill()  # the cache holds the prompt of the weights that inference uses
     return Problem(infer, [], work, train_step=train_step)
 
@@ -260,24 +280,28 @@ def _check_vit(p: Mapping) -> str | None:
     return None
 
 
+# eager, or torch.compile's default backend: deterministic mode also sets Inductor's own
+# deterministic flag (torch 2.10 and later), which the record reads back.
+COMPILE = Param("eager", ("eager", "inductor"))
+
 MODEL_WORKLOADS = [
     Workload("model", "resnet", "torchvision ResNet (18 or 50), channels_last: inference "
              "(fwd) and an SGD training step (fwdbwd)", build_resnet,
              params={"depth": Param(50, minimum=18), "batch": 64, "image": 224,
-                     "classes": 1000},
+                     "classes": 1000, "compile": COMPILE},
              precisions=MODEL_PRECISIONS,
              check=lambda p: "depth must be 18 or 50" if p["depth"] not in (18, 50) else None),
     Workload("model", "vit", "torchvision VisionTransformer (defaults: ViT-B/16): inference "
              "(fwd) and an SGD training step (fwdbwd)", build_vit,
              params={"batch": 64, "image": 224, "patch": 16, "layers": 12, "heads": 12,
-                     "hidden": 768, "classes": 1000},
+                     "hidden": 768, "classes": 1000, "compile": COMPILE},
              precisions=MODEL_PRECISIONS, check=_check_vit),
     Workload("model", "gpt", "a decoder-only language model from torch.nn (defaults: 124M "
              "parameters): prefill or KV-cache decode (fwd), and a training step (fwdbwd)",
              build_gpt,
              params={"phase": Param("prefill", ("prefill", "decode")), "batch": 8,
                      "seq": 1024, "new_tokens": 32, "vocab": 32000, "hidden": 768,
-                     "layers": 12, "heads": 12},
+                     "layers": 12, "heads": 12, "compile": COMPILE},
              precisions=MODEL_PRECISIONS,
              check=lambda p: (f"hidden = {p['hidden']} must be a multiple of heads = "
                               f"{p['heads']}" if p["hidden"] % p["heads"] else None)),
