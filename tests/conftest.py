@@ -48,7 +48,8 @@ ALL_SYNTHETIC_MODES = ("default", "deterministic", "cudnn-deterministic")
 def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
                         replicas: int = 1, broken: bool = False,
                         modes: tuple[str, ...] = ALL_SYNTHETIC_MODES,
-                        started_at: str = "t", profile: str = "") -> Path:
+                        started_at: str = "t", profile: str = "",
+                        boot_ids: dict[str, str] | None = None) -> Path:
     """A run in default, deterministic and one single-knob mode, with made-up but consistent
     numbers: deterministic is `slow` times slower on the scatter case, default varies."""
     from detcost.records import Header, Record, append, mode_file_name
@@ -63,8 +64,9 @@ def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
     for mode in modes:
         for replica in range(1, replicas + 1):
             path = folder / mode_file_name(mode, replica)
+            booted = {"boot_id": boot_ids[mode], "gpu_uuid": "GPU-1"} if boot_ids else {}
             append(path, Header(run_id=run_id, mode=mode, mode_description="", knobs={},
-                                environment=env, profile={"name": profile},
+                                environment={**env, **booted}, profile={"name": profile},
                                 started_at=started_at,
                                 replica=replica,
                                 ceilings={"copy_gbs": 3000.0, "bf16_tflops": 800.0}))

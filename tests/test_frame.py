@@ -1,6 +1,7 @@
 import math
 
 import pytest
+from conftest import ALL_SYNTHETIC_MODES, write_synthetic_run
 
 from detcost import frame
 
@@ -69,3 +70,20 @@ def test_validation_table_judges_only_long_cases():
     assert list(table.index) == ["a", "b"]
     assert table.loc["a", "within_3pct"] and table.loc["a", "judged"]
     assert not table.loc["b", "within_3pct"] and not table.loc["b", "judged"]
+
+
+def test_a_comparison_says_when_its_modes_ran_on_different_machine_starts(tmp_path):
+    """A run resumed on another lease compares modes measured on two machines: the ratio
+    carries the machines' difference, and the comparison says so. Headers from before boot
+    ids were recorded say nothing."""
+    write_synthetic_run(tmp_path / "same", "GPU-A", "same",
+                        boot_ids=dict.fromkeys(ALL_SYNTHETIC_MODES, "boot-1"))
+    write_synthetic_run(tmp_path / "split", "GPU-A", "split", boot_ids={
+        "default": "boot-1", "deterministic": "boot-2", "cudnn-deterministic": "boot-2"})
+    write_synthetic_run(tmp_path / "old", "GPU-A", "old")
+    for run, expected, count in (("same", {True}, 0), ("split", {False}, 3),
+                                 ("old", {None}, 0)):
+        comparison = frame.compare_modes(frame.load([tmp_path / run]))
+        measured = comparison[comparison["status"] == "ok"]
+        assert set(measured["same_machine"]) == expected
+        assert frame.across_machines(comparison) == count

@@ -254,7 +254,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     data = _load_with_named(args.runs or [], args.out)
     out = _stdout()
     if not args.runs:
-        table = decision_table(frame.compare_modes(frame.latest(data)), args.budget)
+        comparison = frame.compare_modes(frame.latest(data))
+        table = decision_table(comparison, args.budget)
         if table.empty:
             raise DetcostError(f"no case was measured in {BASELINE_MODE} or "
                                f"{DETERMINISTIC_MODE} mode: nothing to decide")
@@ -268,6 +269,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
                          f"{r.nondeterministic_by_default}/{r.default_measured}",
                          str(r.unsupported))
         out.print(view)
+        if frame.across_machines(comparison):
+            console.print(f"[yellow]{frame.across_machines(comparison)} cases compare modes "
+                          "measured on different machine starts: their slowdowns carry the "
+                          "machines' difference too[/yellow]", highlight=False)
         return 0
     run_a, run_b = (_run_ids(data, name) for name in args.runs)
     rows = frame.compare_runs(data, run_a, run_b)

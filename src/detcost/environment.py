@@ -75,6 +75,23 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def boot_id() -> str | None:
+    """This boot of this host: two runs with the same boot id ran on one machine start."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def machine(env: dict[str, Any]) -> str | None:
+    """Which physical machine start and GPU measured: host, boot and GPU UUID. Two modes
+    compared across machine starts (a run resumed on another lease, say) carry the
+    machine-to-machine difference in their ratio. None where a header predates these."""
+    if not env.get("boot_id"):
+        return None
+    return f"{env.get('host')}/{env['boot_id']}/{env.get('gpu_uuid') or 'cpu'}"
+
+
 def capture(checkout: Path = CHECKOUT) -> dict[str, Any]:
     """Everything that can change a number: call in the measuring process."""
     import torch
@@ -88,6 +105,7 @@ def capture(checkout: Path = CHECKOUT) -> dict[str, Any]:
         "platform": platform.platform(),
         "cpu": cpu_model(),
         "host": socket.gethostname(),
+        "boot_id": boot_id(),
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "cublas": _first_version("nvidia-cublas", "nvidia-cublas-cu13", "nvidia-cublas-cu12"),
@@ -99,6 +117,9 @@ def capture(checkout: Path = CHECKOUT) -> dict[str, Any]:
             "device": "cuda",
             "gpu": props.name,
             "gpu_count": torch.cuda.device_count(),
+            "gpu_index": torch.cuda.current_device(),
+            "gpu_uuid": str(getattr(props, "uuid", "")) or None,
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
             "capability": f"{props.major}.{props.minor}",
             "gpu_memory_gib": round(props.total_memory / 2**30, 1),
             "multiprocessors": props.multi_processor_count,

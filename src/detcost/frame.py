@@ -9,11 +9,12 @@ import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .environment import label
+from .environment import label, machine
 from .errors import DetcostError, ResultsWarning
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .records import read_run_file, run_files
@@ -41,8 +42,8 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
         for r in records:
             rows.append({
                 "env": label(env), "gpu": env.get("gpu") or "CPU", "torch": env.get("torch"),
-                "host": env.get("host"), "run_id": r.run_id, "mode": r.mode,
-                "case_id": r.case_id, "family": r.family, "workload": r.workload,
+                "host": env.get("host"), "machine": machine(env), "run_id": r.run_id,
+                "mode": r.mode, "case_id": r.case_id, "family": r.family, "workload": r.workload,
                 "shape": r.case_id.rsplit("-", 3)[0], "params": r.params, "pass_": r.pass_,
                 "dtype": r.dtype, "precision": r.precision, "status": r.status,
                 "message": r.message, "times_s": r.times_s, "iterations": r.iterations,
@@ -142,6 +143,7 @@ def per_mode(frame: pd.DataFrame) -> pd.DataFrame:
             "max_ulp_diff": int(ok["max_ulp_diff"].max()) if len(ok) else 0,
             "max_rel_diff": float(ok["max_rel_diff"].max()) if len(ok) else 0.0,
             "same_digest_across": bool(ok["digest"].nunique() <= 1),
+            "machines": tuple(sorted(set(ok["machine"].dropna()))) if "machine" in ok else (),
         })
     return pd.DataFrame(rows)
 
@@ -156,7 +158,7 @@ _COMPARISON = [*_COMPARISON_CASE, "mode", "baseline", "status", "message", "slow
                "distinct_digests_mode", "repeats_base", "max_ulp_diff_base",
                "max_rel_diff_base", "max_ulp_diff_mode", "error_vs_float64_base",
                "error_vs_float64_mode", "digest_base", "digest_mode", "status_base",
-               "status_mode"]
+               "status_mode", "same_machine"]
 
 
 def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
@@ -202,7 +204,24 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                  merged["message_base"]))
     merged["work_unit"] = merged["work_unit_base"].where(merged["work_unit_base"].notna(),
                                                          merged["work_unit_mode"])
+    merged["same_machine"] = [_same_machine(b, m) for b, m in
+                              zip(merged["machines_base"], merged["machines_mode"], strict=True)]
     return merged[_COMPARISON].reset_index(drop=True)
+
+
+def _same_machine(base: Any, mode: Any) -> bool | None:
+    """Whether both modes ran on the same machine starts (None: a side is unknown)."""
+    if not isinstance(base, tuple) or not isinstance(mode, tuple) or not base or not mode:
+        return None
+    return set(base) == set(mode)
+
+
+def across_machines(comparison: pd.DataFrame) -> int:
+    """Measured cases whose two modes ran on different machine starts: their ratio carries
+    the difference between the machines as well as between the modes."""
+    if "same_machine" not in comparison:
+        return 0
+    return int(((comparison["status"] == "ok") & (comparison["same_machine"] == False)).sum())  # noqa: E712
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:

@@ -53,9 +53,10 @@ def slug(text: str) -> str:
     return f"{name[:SLUG_MAX - 9].rstrip('-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
-def findings_html(frame: pd.DataFrame) -> str:
+def findings_html(frame: pd.DataFrame, all_modes: pd.DataFrame | None = None) -> str:
     """What a reader must see first: deterministic cases whose output varied within a
-    process or across two processes (a broken promise), then what default mode did."""
+    process or across two processes (a broken promise), then what default mode did, then
+    comparisons whose two modes ran on different machine starts."""
     det = frame[(frame["mode"] == DETERMINISTIC_MODE) & (frame["status"] == "ok")]
     within = det[det["distinct_digests"] > 1]
     across = fr.across_processes(frame, DETERMINISTIC_MODE)
@@ -132,7 +133,7 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
             "deterministic / default median time over every process of each mode; its "
             "interval is where a rerun would land 95% of the time; the newest run of each case "
             f"stands for it. Budget for the verdicts: {budget:.2f}x.</p>", links,
-            filters_html(values), "<h2>Findings</h2>", findings_html(frame),
+            filters_html(values), "<h2>Findings</h2>", findings_html(frame, all_modes),
             "<h2>Decision</h2>"]
     if len(decision):
         shown = [c for c in DECISION_COLUMNS if cross_env or c != "env"]
