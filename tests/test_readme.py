@@ -1,9 +1,21 @@
 import pandas as pd
 import pytest
+from conftest import write_synthetic_run
 
 from detcost import frame
 from detcost.errors import DetcostError
-from detcost.report.readme import END, START, findings_markdown, md_table, update_readme
+from detcost.report.readme import (
+    END,
+    START,
+    compile_md,
+    findings_markdown,
+    knobs_md,
+    md_table,
+    promise_md,
+    raising_op,
+    unsupported_md,
+    update_readme,
+)
 
 
 def test_md_table_escapes_pipes():
@@ -15,7 +27,7 @@ def test_findings_are_computed_from_the_records(two_gpu_results):
     text = findings_markdown(frame.load([two_gpu_results / "raw"]), 1.10, "fig.svg")
     assert "### Decision (budget 1.10x)" in text
     assert "| scatter_add(size=8,bins=2)-fwd-float32-highest | 2.00x | 3.00x |" in text
-    assert "put(size=8)-fwd-float32-highest" in text  # unsupported
+    assert "| put_ | 1 | put(size=8) fwd |" in text  # the op that raised, once
     # run-a ran each mode twice; put is unsupported under deterministic mode
     assert "same digest in two separate processes for 3 of 3 cases" in text
     assert "<script>" not in text and "&lt;script&gt;" in text
@@ -40,3 +52,56 @@ def test_readme_without_markers_is_refused(tmp_path, two_gpu_results):
     readme.write_text("# nothing to fill\n")
     with pytest.raises(DetcostError, match="no <!-- detcost:findings:start -->"):
         update_readme(readme, frame.load([two_gpu_results / "raw"]), 1.1, tmp_path)
+
+
+def test_a_broken_promise_is_said_and_not_papered_over(tmp_path):
+    write_synthetic_run(tmp_path / "raw", "GPU-A", "run", broken=True)
+    text = promise_md(frame.load([tmp_path / "raw"]))
+    assert text.startswith("Deterministic mode broke its promise on 3 cases")  # put raised
+    assert "kept its promise" not in text
+
+
+def test_raising_ops_are_one_row_each(two_gpu_results):
+    text = unsupported_md(frame.load([two_gpu_results / "raw"]))
+    assert "| put_ | 1 | put(size=8) fwd | GPU-A, GPU-B" in text
+    assert raising_op("RuntimeError: median CUDA with indices output does not have a "
+                      "deterministic implementation") == "median CUDA"
+    assert raising_op("RuntimeError: No available kernel. Aborting.") == \
+        "No available kernel. Aborting."
+
+
+def test_knob_table_counts_each_modes_cases(two_gpu_results):
+    every = frame.compare_all_modes(frame.load([two_gpu_results / "raw"]))
+    text = knobs_md(every)
+    assert "| GPU-A | scatter | 1.00x (2) | 2.00x (1) |" in text  # put raised
+
+
+def _model_run(folder, slow_eager, slow_compiled):
+    from detcost.records import Header, Record, append, mode_file_name
+
+    for mode in ("default", "deterministic"):
+        path = folder / mode_file_name(mode, 1)
+        append(path, Header(run_id="m", mode=mode, mode_description="", knobs={},
+                            environment={"gpu": "GPU-A", "torch": "2.11.0"}, replica=1,
+                            profile={}, started_at="t"))
+        for compile_, slow in (("eager", slow_eager), ("inductor", slow_compiled)):
+            factor = slow if mode == "deterministic" else 1.0
+            append(path, Record(
+                run_id="m", mode=mode, case_id=f"vit(batch=2,compile={compile_})-fwd-bfloat16-"
+                "highest", family="model", workload="vit", params={}, pass_="fwd",
+                dtype="bfloat16", precision="highest", status="ok",
+                times_s=[factor * t for t in (1.0, 1.01, 0.99)], iterations=1,
+                work_unit="samples/s", work_amount=2.0, repeats=2, distinct_digests=1,
+                digest="d", knobs={"inductor_deterministic": mode == "deterministic"}))
+
+
+def test_compile_costs_pair_eager_and_compiled_steps(tmp_path):
+    _model_run(tmp_path, slow_eager=1.2, slow_compiled=1.5)
+    costs = frame.compile_costs(frame.load([tmp_path]))
+    assert len(costs) == 1
+    row = costs.iloc[0]
+    assert row["case"] == "vit(batch=2)" and row["inductor_deterministic"] == True  # noqa: E712
+    assert row["eager"] == pytest.approx(1.2) and row["compiled"] == pytest.approx(1.5)
+    assert row["compiled_low"] <= row["compiled"] <= row["compiled_high"]
+    assert "| GPU-A · torch 2.11.0 | vit(batch=2) fwd | bfloat16 | 1.20x" in compile_md(
+        frame.load([tmp_path]))

@@ -58,6 +58,7 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "commit": (env.get("git") or {}).get("commit"),
                 "started_at": header.started_at, "phases_s": r.phases_s,
                 "profile": str((header.profile or {}).get("name") or ""),
+                "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
             })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
@@ -426,3 +427,40 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             parts.append({"env": env, "family": family, **summarize(fg)})
         parts.append({"env": env, "family": "all", **summarize(g)})
     return pd.DataFrame(parts)
+
+
+COMPILE_SWITCH = ("compile=eager", "compile=inductor")
+
+
+def _flag(value: Any) -> bool | None:
+    """A knob read back as True/False, or None where the record has none (NaN in a frame)."""
+    return None if value is None or value != value else bool(value)
+
+
+def compile_costs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Deterministic mode's cost on each case measured both eager and under torch.compile
+    (the case ids differ only in `compile=`): the two slowdowns side by side, with the
+    Inductor deterministic flag that deterministic mode's compiled records read back."""
+    columns = ["env", "run_id", "case", "pass_", "dtype", "eager", "eager_low", "eager_high",
+               "compiled", "compiled_low", "compiled_high", "inductor_deterministic"]
+    comparison = compare_modes(frame)
+    ok = comparison[comparison["status"] == "ok"]
+    eager = ok[ok["case_id"].str.contains(COMPILE_SWITCH[0], regex=False)]
+    compiled = ok[ok["case_id"].str.contains(COMPILE_SWITCH[1], regex=False)].assign(
+        case_id=lambda d: d["case_id"].str.replace(*COMPILE_SWITCH[::-1], regex=False))
+    pairs = eager.merge(compiled, on=["env", "run_id", "case_id"], suffixes=("", "_c"))
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    flags = frame[(frame["mode"] == DETERMINISTIC_MODE) & (frame["status"] == "ok")]
+    flag = {(r.env, r.run_id, r.case_id.replace(*COMPILE_SWITCH[::-1])): r.inductor_deterministic
+            for r in flags.itertuples()}
+    return pd.DataFrame({
+        "env": pairs["env"], "run_id": pairs["run_id"],
+        "case": pairs["shape"].str.replace(f",{COMPILE_SWITCH[0]}", "", regex=False),
+        "pass_": pairs["pass_"], "dtype": pairs["dtype"],
+        "eager": pairs["slowdown"], "eager_low": pairs["slowdown_low"],
+        "eager_high": pairs["slowdown_high"], "compiled": pairs["slowdown_c"],
+        "compiled_low": pairs["slowdown_low_c"], "compiled_high": pairs["slowdown_high_c"],
+        "inductor_deterministic": [_flag(flag.get(k)) for k in zip(pairs["env"], pairs["run_id"],
+                                                             pairs["case_id"], strict=True)],
+    })[columns]

@@ -99,7 +99,9 @@ def _figures(frame: pd.DataFrame, comparison: pd.DataFrame, all_modes: pd.DataFr
     if cross_env:
         return [figures.slowdown_across_environments(comparison), *shared]
     return [figures.slowdown_by_case(comparison), figures.variance_by_mode(frame),
-            figures.knob_attribution(all_modes), figures.throughput_by_precision(frame),
+            figures.knob_attribution(all_modes),
+            figures.compile_against_eager(fr.compile_costs(frame)),
+            figures.throughput_by_precision(frame),
             figures.accuracy_vs_throughput(frame), *shared]
 
 

@@ -249,6 +249,26 @@ def knob_attribution(comparisons: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def compile_against_eager(costs: pd.DataFrame) -> go.Figure:
+    """Deterministic mode's slowdown on each model step eager and under torch.compile, with
+    the rerun intervals (frame.compile_costs)."""
+    title = "Deterministic mode's cost, eager and under torch.compile"
+    if costs.empty:
+        return empty_figure(title, "run model cases with compile = eager and inductor")
+    label = _e_series(costs["case"] + " " + costs["pass_"] + " " + costs["dtype"])
+    fig = go.Figure()
+    for name, column in (("eager", "eager"), ("torch.compile", "compiled")):
+        fig.add_bar(name=name, y=label, x=costs[column], orientation="h",
+                    error_x={"type": "data", "symmetric": False,
+                             "array": costs[f"{column}_high"] - costs[column],
+                             "arrayminus": costs[column] - costs[f"{column}_low"]},
+                    hovertemplate="%{y}<br>" + name + ": %{x:.2f}x<extra></extra>")
+    fig.add_vline(x=1.0, line_dash="dot")
+    fig.update_layout(title=title, barmode="group", height=_height(2 * len(costs)),
+                      xaxis_title="slowdown (deterministic / default)", margin={"l": 10})
+    return fig
+
+
 def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
     """The same cases side by side for each environment (GPU x torch version)."""
     title = "Slowdown per case in each environment"

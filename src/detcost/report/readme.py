@@ -89,13 +89,28 @@ def nondeterministic_md(frame: pd.DataFrame) -> str:
     return md_table(pd.DataFrame(rows))
 
 
+def raising_op(message: str) -> str:
+    """The name torch's alert gives the op ('upsample_linear1d_backward_out_cuda'), or the
+    message's start where it names none (SDPA's 'No available kernel', say)."""
+    found = re.search(r"(?:RuntimeError: )?(.+?) (?:with .+ )?does not have a deterministic",
+                      message)
+    return found.group(1) if found else message.removeprefix("RuntimeError: ")[:60]
+
+
 def unsupported_md(frame: pd.DataFrame) -> str:
+    """One row per op that raised under deterministic mode: which cases reached it."""
     det = frame[(frame["mode"] == DETERMINISTIC_MODE) & (frame["status"] == "unsupported")
                 & (frame["replica"] == 1)]
-    rows = (det.assign(why=det["message"].str.slice(0, 90))
-            .groupby("case_id").agg(gpus=("gpu", lambda s: ", ".join(sorted(set(s)))),
-                                    why=("why", "first")).reset_index())
-    return md_table(rows.rename(columns={"case_id": "case", "gpus": "GPUs"}))
+    if det.empty:
+        return "No case raised."
+    rows = (det.assign(op=det["message"].map(raising_op), shape_pass=det["shape"] + " "
+                       + det["pass_"])
+            .groupby("op").agg(cases=("case_id", "nunique"),
+                               where=("shape_pass", lambda s: ", ".join(sorted(set(s))[:3])),
+                               gpus=("gpu", lambda s: ", ".join(sorted(set(s)))))
+            .reset_index())
+    return md_table(rows.rename(columns={"op": "op (torch's alert)", "where": "e.g.",
+                                         "gpus": "GPUs"}))
 
 
 def gpu_differences_md(comparison: pd.DataFrame, threshold: float = 0.25) -> str:
@@ -239,28 +254,87 @@ def stability_md(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def knobs_md(all_modes: pd.DataFrame) -> str:
+    """Geometric-mean slowdown of each mode against default, per family: which knob carries
+    the cost. Cases that a mode did not run are left out of its column."""
+    ok = all_modes[all_modes["status"] == "ok"]
+    if ok.empty:
+        return "Run the single-knob modes to attribute the cost."
+    table = ok.pivot_table(index=["gpu", "family"], columns="mode", values="slowdown",
+                           aggfunc=fr.geomean)
+    counts = ok.pivot_table(index=["gpu", "family"], columns="mode", values="slowdown",
+                            aggfunc="count")
+    cells = pd.DataFrame({m: [f"{_x(v)} ({int(n)})" if n == n and n else ""
+                              for v, n in zip(table[m], counts[m], strict=True)]
+                          for m in table.columns}, index=table.index)
+    note = ""
+    if fr.across_machines(all_modes):
+        note = (f"\n\n{fr.across_machines(all_modes)} of these comparisons set a mode against "
+                "a default measured on another machine start: their ratios carry the "
+                "difference between the machines too.")
+    return md_table(cells.reset_index()) + note
+
+
+def compile_md(frame: pd.DataFrame) -> str:
+    costs = fr.compile_costs(frame)
+    if costs.empty:
+        return "No model case was measured both eager and under torch.compile."
+    view = pd.DataFrame({
+        "GPU": costs["env"], "model step": costs["case"] + " " + costs["pass_"],
+        "dtype": costs["dtype"],
+        "eager slowdown": [f"{_x(v)} ({_x(lo)}-{_x(hi)})" for v, lo, hi in
+                           zip(costs["eager"], costs["eager_low"], costs["eager_high"],
+                               strict=True)],
+        "compiled slowdown": [f"{_x(v)} ({_x(lo)}-{_x(hi)})" for v, lo, hi in
+                              zip(costs["compiled"], costs["compiled_low"],
+                                  costs["compiled_high"], strict=True)],
+        "Inductor deterministic (read back)": costs["inductor_deterministic"]})
+    return md_table(view)
+
+
+def promise_md(main: pd.DataFrame) -> str:
+    """Whether deterministic mode gave one output per case, within and across processes."""
+    det = main[(main["mode"] == DETERMINISTIC_MODE) & (main["status"] == "ok")]
+    within = det[det["distinct_digests"] > 1]
+    across = fr.across_processes(main, DETERMINISTIC_MODE)
+    default_across = fr.across_processes(main, "default")
+    differed = across.loc[across["same_digest"].eq(False), "case_id"]
+    broken = sorted(set(within["case_id"]) | set(differed))
+    if broken:
+        head = (f"Deterministic mode broke its promise on {len(broken)} cases: "
+                f"{html.escape(', '.join(broken[:5]))}{' ...' if len(broken) > 5 else ''}.")
+    else:
+        head = (f"Deterministic mode kept its promise: all {len(det)} measurements gave one "
+                "digest across their repeats")
+        head += (f", and the same digest in two separate processes for "
+                 f"{int(across['same_digest'].sum())} of {len(across)} cases run twice."
+                 if len(across) else ".")
+    tail = (f" In default mode {int(default_across['same_digest'].eq(False).sum())} of "
+            f"{len(default_across)} cases differed between two processes."
+            if len(default_across) else "")
+    return head + tail
+
+
 def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> str:
     stability = stability_md(frame)
     frame = pd.concat([frame[frame["validation"].notna()],
                        fr.latest(frame[frame["validation"].isna()])])
     main = frame[frame["validation"].isna()]
     comparison = fr.compare_modes(main)
-    across = fr.across_processes(main, DETERMINISTIC_MODE)
-    default_across = fr.across_processes(main, "default")
-    promise = (f"Deterministic mode kept its promise: every supported case gave one digest "
-               f"across its repeats, and the same digest in two separate processes for "
-               f"{int(across['same_digest'].sum())} of {len(across)} cases run twice. In "
-               f"default mode {int((~default_across['same_digest']).sum())} of "
-               f"{len(default_across)} cases differed between two processes.")
     return "\n\n".join([
         "### Environments", environments_md(main),
         f"### Decision (budget {budget:.2f}x)", decision_md(comparison, budget),
-        "### What deterministic mode buys", promise, nondeterministic_md(main),
+        "### What deterministic mode buys", promise_md(main), nondeterministic_md(main),
         "### The costliest cases",
         "Ranked among cases whose rounds were steady in both modes on every GPU.",
         costliest_md(comparison),
         f"![The costliest cases]({figure_path})",
         "### Unsupported under deterministic mode", unsupported_md(main),
+        "### Which knob carries the cost",
+        "Geometric-mean slowdown against default per family (cases in brackets); each "
+        "single-knob mode runs on the families where its knob acts.",
+        knobs_md(fr.compare_all_modes(main)),
+        "### Under torch.compile", compile_md(main),
         "### Across GPUs", gpu_differences_md(comparison),
         "### How far to trust the numbers", measurement_md(frame, comparison), stability,
         noise_md(frame), efficiency_md(frame)])
