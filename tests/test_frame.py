@@ -87,3 +87,26 @@ def test_a_comparison_says_when_its_modes_ran_on_different_machine_starts(tmp_pa
         measured = comparison[comparison["status"] == "ok"]
         assert set(measured["same_machine"]) == expected
         assert frame.across_machines(comparison) == count
+
+
+def test_batch_invariance_compares_one_request_across_batch_sizes(tmp_path):
+    from detcost.records import Header, Record, append, mode_file_name
+
+    digests = {"default": {1: "a", 8: "a", 64: "b"}, "deterministic": {1: "c", 8: "c", 64: "c"}}
+    for mode, by_batch in digests.items():
+        path = tmp_path / mode_file_name(mode, 1)
+        append(path, Header(run_id="r", mode=mode, mode_description="", knobs={},
+                            environment={"gpu": "GPU-A", "torch": "2.11.0"}, profile={},
+                            started_at="t", replica=1))
+        for batch, digest in by_batch.items():
+            append(path, Record(
+                run_id="r", mode=mode, case_id=f"row_matmul(batch={batch},k=4)-fwd-float32-high",
+                family="invariance", workload="row_matmul", params={"batch": batch, "k": 4},
+                pass_="fwd", dtype="float32", precision="high", status="ok", times_s=[1.0],
+                iterations=1, work_unit="TFLOP/s", work_amount=1.0, repeats=2,
+                distinct_digests=1, digest=digest))
+    table = frame.batch_invariance(frame.load([tmp_path])).set_index("mode")
+    assert table.loc["default", "request"] == "row_matmul(k=4)"
+    assert not table.loc["default", "invariant"] and table.loc["default", "differs_at"] == [64]
+    assert table.loc["deterministic", "invariant"]
+    assert table.loc["deterministic", "batches"] == [1, 8, 64]

@@ -45,6 +45,11 @@ SMALL = {
             "classes": 10},
     "gpt": {"batch": 2, "seq": 16, "new_tokens": 4, "vocab": 64, "hidden": 32, "layers": 2,
             "heads": 2},
+    "row_matmul": {"batch": 4, "k": 32, "n": 16},
+    "row_softmax": {"batch": 4, "n": 64},
+    "row_layernorm": {"batch": 4, "n": 64},
+    "lm_serve": {"batch": 3, "seq": 8, "new_tokens": 3, "vocab": 64, "hidden": 32,
+                 "layers": 2, "heads": 2},
 }
 
 # Every choice of the parameters that pick an op or a mode, through every pass.
@@ -232,3 +237,24 @@ def test_decode_reads_the_prompt_from_the_kv_cache():
     assert decode()[0].shape == (2, 4, 64)     # batch, new tokens, vocab
     problem, _ = build("gpt", "fwd", phase="decode")
     assert problem.work["fwd"].items == 2 * 4 and problem.work["fwd"].unit == "tokens/s"
+
+
+@pytest.mark.parametrize("name", ["row_matmul", "row_softmax", "row_layernorm", "lm_serve"])
+def test_a_served_request_is_the_same_in_every_batch(name):
+    """The first row (prompt) is drawn alone, so it is the same input whatever the batch;
+    only its result is returned, so the digests of two batch sizes compare the request."""
+    outputs = {}
+    for batch in (1, 5):
+        _, step = build(name, "fwd", batch=batch)
+        outputs[batch] = step()[0]
+    assert outputs[1].shape == outputs[5].shape
+    assert torch.allclose(outputs[1].double(), outputs[5].double(), rtol=1e-4, atol=1e-5)
+
+
+def test_served_rows_keep_the_first_row():
+    from detcost.workloads.invariance import served_rows
+
+    one = served_rows(Setting(CPU, "float32", seed=1), 1, 6)
+    many = served_rows(Setting(CPU, "float32", seed=1), 9, 6)
+    assert many.shape == (9, 6) and torch.equal(one[0], many[0])
+    assert not torch.equal(many[0], many[1])

@@ -464,3 +464,33 @@ def compile_costs(frame: pd.DataFrame) -> pd.DataFrame:
         "inductor_deterministic": [_flag(flag.get(k)) for k in zip(pairs["env"], pairs["run_id"],
                                                              pairs["case_id"], strict=True)],
     })[columns]
+
+
+def batch_invariance(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per request of the invariance family (the cases of a workload that differ only in
+    `batch`), mode and environment: whether the request's result had one digest whatever
+    the batch size it was served in, and which batch sizes gave another result than the
+    smallest."""
+    columns = ["env", "run_id", "mode", "workload", "request", "dtype", "precision",
+               "batches", "invariant", "differs_at", "repeatable"]
+    ok = frame[(frame["family"] == "invariance") & (frame["status"] == "ok")
+               & (frame["replica"] == 1)] if len(frame) else frame
+    if ok.empty:
+        return pd.DataFrame(columns=columns)
+    ok = ok.assign(
+        batch=ok["params"].map(lambda p: int(p.get("batch", 0))),
+        request=[f"{w}({','.join(f'{k}={v}' for k, v in p.items() if k != 'batch')})"
+                 for w, p in zip(ok["workload"], ok["params"], strict=True)])
+    rows = []
+    keys = ["env", "run_id", "mode", "workload", "request", "dtype", "precision"]
+    for key, g in ok.sort_values("batch").groupby(keys, sort=True):
+        if g["batch"].nunique() < 2:
+            continue
+        smallest = g["digest"].iloc[0]
+        rows.append({**dict(zip(keys, key, strict=True)),
+                     "batches": [int(b) for b in g["batch"]],
+                     "invariant": bool(g["digest"].nunique() == 1),
+                     "differs_at": [int(b) for b, d in zip(g["batch"], g["digest"], strict=True)
+                                    if d != smallest],
+                     "repeatable": bool((g["distinct_digests"] <= 1).all())})
+    return pd.DataFrame(rows, columns=columns)

@@ -101,6 +101,7 @@ def _figures(frame: pd.DataFrame, comparison: pd.DataFrame, all_modes: pd.DataFr
     return [figures.slowdown_by_case(comparison), figures.variance_by_mode(frame),
             figures.knob_attribution(all_modes),
             figures.compile_against_eager(fr.compile_costs(frame)),
+            figures.batch_invariance_view(fr.batch_invariance(frame)),
             figures.throughput_by_precision(frame),
             figures.accuracy_vs_throughput(frame), *shared]
 

@@ -269,6 +269,31 @@ def compile_against_eager(costs: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def batch_invariance_view(table: pd.DataFrame) -> go.Figure:
+    """One request served in batches of several sizes: does its result change with the
+    batch (frame.batch_invariance)? Green: one result whatever the batch."""
+    title = "Batch invariance: one request's result served in batches of 1, 8 and 64"
+    if table.empty:
+        return empty_figure(title, "run the invariance family (row_matmul, lm_serve, ...)")
+    label = _e_series(table["request"] + " " + table["dtype"] + "/" + table["precision"]
+                      + " · " + table["env"])
+    wide = table.assign(label=label, value=table["invariant"].astype(float),
+                        text=[("same result" if inv else
+                               "differs at " + ",".join(map(str, at)))
+                              for inv, at in zip(table["invariant"], table["differs_at"],
+                                                 strict=True)])
+    z = wide.pivot_table(index="label", columns="mode", values="value", aggfunc="first")
+    text = wide.pivot_table(index="label", columns="mode", values="text", aggfunc="first")
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(dtype=float), x=list(z.columns), y=list(z.index),
+        text=text.reindex_like(z).fillna("").to_numpy(), texttemplate="%{text}",
+        colorscale=[[0, "#d6604d"], [1, "#4393c3"]], zmin=0, zmax=1, showscale=False,
+        hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
+    fig.update_layout(title=title, height=_height(len(z), 180), xaxis={"side": "top"},
+                      margin={"l": 10})
+    return fig
+
+
 def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
     """The same cases side by side for each environment (GPU x torch version)."""
     title = "Slowdown per case in each environment"

@@ -292,6 +292,27 @@ def compile_md(frame: pd.DataFrame) -> str:
     return md_table(view)
 
 
+def invariance_md(main: pd.DataFrame) -> str:
+    """Per request and mode: one result whatever the batch, or the batch sizes that gave
+    another; then the requests that broke it in deterministic mode."""
+    table = fr.batch_invariance(main)
+    if table.empty:
+        return "No request of the invariance family was served in two batch sizes."
+    table = table.assign(
+        result=["same" if inv else "differs at batch " + ", ".join(map(str, at))
+                for inv, at in zip(table["invariant"], table["differs_at"], strict=True)],
+        request=table["request"] + " " + table["dtype"] + "/" + table["precision"])
+    wide = table.pivot_table(index=["env", "request"], columns="mode", values="result",
+                             aggfunc="first").reset_index()
+    det = table[(table["mode"] == DETERMINISTIC_MODE) & ~table["invariant"]]
+    broken = sorted(set(det["workload"]))
+    sentence = (f"Not batch-invariant in deterministic mode: {', '.join(broken)}."
+                if broken else "Every request served in deterministic mode gave one result "
+                "whatever the batch." if (table["mode"] == DETERMINISTIC_MODE).any() else "")
+    return md_table(wide.rename(columns={"env": "environment"})) + (
+        f"\n\n{sentence}" if sentence else "")
+
+
 def promise_md(main: pd.DataFrame) -> str:
     """Whether deterministic mode gave one output per case, within and across processes."""
     det = main[(main["mode"] == DETERMINISTIC_MODE) & (main["status"] == "ok")]
@@ -335,6 +356,9 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "single-knob mode runs on the families where its knob acts.",
         knobs_md(fr.compare_all_modes(main)),
         "### Under torch.compile", compile_md(main),
+        "### Batch invariance",
+        "One request served in batches of several sizes: does its result change with the "
+        "batch? Deterministic mode does not promise it.", invariance_md(main),
         "### Across GPUs", gpu_differences_md(comparison),
         "### How far to trust the numbers", measurement_md(frame, comparison), stability,
         noise_md(frame), efficiency_md(frame)])

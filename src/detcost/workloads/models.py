@@ -114,9 +114,16 @@ def _training(model, loss_fn: Callable[[], Any], s: Setting
         optimizer.step()
         return loss
 
-    raw()  # creates the momentum buffers, so they can be restored too
-    state = [*params, *model.buffers(), *(optimizer.state[p]["momentum_buffer"] for p in params)]
-    saved = [t.detach().clone() for t in state]
+    # The state to return to: the weights and buffers as built, and zero momentum (SGD's
+    # first step from zero momentum is its first step from none). The step below only
+    # creates the momentum buffers: inference must not see weights that one step on this
+    # batch moved (the served-batch cases compare one request across batch sizes).
+    weights = [*params, *model.buffers()]
+    saved = [t.detach().clone() for t in weights]
+    raw()
+    momentum = [optimizer.state[p]["momentum_buffer"] for p in params]
+    state = [*weights, *momentum]
+    saved += [torch.zeros_like(m) for m in momentum]
 
     def restore() -> None:
         with torch.no_grad():
@@ -171,14 +178,22 @@ def build_resnet(p: Mapping, s: Setting) -> Problem:
 
 
 def build_vit(p: Mapping, s: Setting) -> Problem:
+    from torch import nn
     from torchvision.models.vision_transformer import VisionTransformer
 
-    classes = int(p["classes"])
-    model = _seeded(lambda: VisionTransformer(
-        image_size=int(p["image"]), patch_size=int(p["patch"]), num_layers=int(p["layers"]),
-        num_heads=int(p["heads"]), hidden_dim=int(p["hidden"]), mlp_dim=4 * int(p["hidden"]),
-        num_classes=classes), s)
-    return _classifier(model, p, s, channels_last=False)
+    classes, hidden = int(p["classes"]), int(p["hidden"])
+
+    def make():
+        model = VisionTransformer(
+            image_size=int(p["image"]), patch_size=int(p["patch"]),
+            num_layers=int(p["layers"]), num_heads=int(p["heads"]), hidden_dim=hidden,
+            mlp_dim=4 * hidden, num_classes=classes)
+        # torchvision starts the classifier at zero: every logit would be 0, whatever the
+        # arithmetic before it, and its digests could never differ.
+        nn.init.normal_(model.heads.head.weight, std=hidden ** -0.5)
+        return model
+
+    return _classifier(_seeded(make, s), p, s, channels_last=False)
 
 
 def _gpt_class():
@@ -228,6 +243,12 @@ def _gpt_class():
 
 
 def build_gpt(p: Mapping, s: Setting) -> Problem:
+    return gpt_problem(p, s, s.randint(int(p["vocab"]), int(p["batch"]), int(p["seq"]) + 1))
+
+
+def gpt_problem(p: Mapping, s: Setting, ids) -> Problem:
+    """The language model's problem on the given token ids (batch, seq + 1): the prompt is
+    the first `seq`, the last is the first decode token and the training target's end."""
     import torch
     import torch.nn.functional as F
 
@@ -236,7 +257,6 @@ def build_gpt(p: Mapping, s: Setting) -> Problem:
     gpt = _gpt_class()
     model = _seeded(lambda: gpt(vocab, hidden, layers, heads, seq + new), s)
     net = _Net(model)
-    ids = s.randint(vocab, batch, seq + 1)
     prompt = ids[:, :seq]
     dtype = torch.float64 if s.reference else (
         torch.float32 if s.dtype == "float32" else getattr(torch, s.dtype))
