@@ -109,4 +109,4 @@ def test_batch_invariance_compares_one_request_across_batch_sizes(tmp_path):
     assert table.loc["default", "request"] == "row_matmul(k=4)"
     assert not table.loc["default", "invariant"] and table.loc["default", "differs_at"] == [64]
     assert table.loc["deterministic", "invariant"]
-    assert table.loc["deterministic", "batches"] == [1, 8, 64]
+    assert table.loc["deterministic", "values"] == [1, 8, 64]

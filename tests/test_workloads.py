@@ -46,6 +46,8 @@ SMALL = {
     "gpt": {"batch": 2, "seq": 16, "new_tokens": 4, "vocab": 64, "hidden": 32, "layers": 2,
             "heads": 2},
     "row_matmul": {"batch": 4, "k": 32, "n": 16},
+    "dropout": {"n": 256},
+    "after_allocations": {"n": 16, "blocks": 8},
     "row_softmax": {"batch": 4, "n": 64},
     "row_layernorm": {"batch": 4, "n": 64},
     "lm_serve": {"batch": 3, "seq": 8, "new_tokens": 3, "vocab": 64, "hidden": 32,
@@ -258,3 +260,17 @@ def test_served_rows_keep_the_first_row():
     many = served_rows(Setting(CPU, "float32", seed=1), 9, 6)
     assert many.shape == (9, 6) and torch.equal(one[0], many[0])
     assert not torch.equal(many[0], many[1])
+
+
+def test_seeded_dropout_repeats_its_mask_and_drops_at_its_rate():
+    _, step = build("dropout", "fwd", n=10000, rate=0.25)
+    first, second = step()[0], step()[0]
+    assert torch.equal(first, second)
+    assert 0.2 < (first == 0).double().mean() < 0.3
+
+
+@pytest.mark.parametrize("op", ["matmul", "sum", "conv2d"])
+def test_an_allocation_history_keeps_the_values(op):
+    _, fresh_step = build("after_allocations", "fwd", op=op, history="fresh")
+    _, fragmented_step = build("after_allocations", "fwd", op=op, history="fragmented")
+    assert torch.equal(fresh_step()[0], fragmented_step()[0])  # same values in, on a CPU

@@ -277,17 +277,18 @@ def compare_all_modes(frame: pd.DataFrame, baseline: str = BASELINE_MODE) -> pd.
 def across_processes(frame: pd.DataFrame, mode: str) -> pd.DataFrame:
     """Per case measured in two processes of one mode (replicas 1 and 2): whether the output
     digests match across the processes, and how far the two medians are apart."""
-    ok = frame[(frame["mode"] == mode) & (frame["status"] == "ok")]
-    one, two = ok[ok["replica"] == 1], ok[ok["replica"] == 2]
+    columns = [*CASE_KEY, "gpu", "torch", "family", "shape", "pass_", "dtype", "precision",
+               "numerics", "mode", "same_digest", "spread", "digest", "digest_2",
+               "distinct_digests", "iqr_over_median", "iqr_over_median_2"]
+    ok = frame[(frame["mode"] == mode) & (frame["status"] == "ok")] if len(frame) else frame
+    one, two = (ok[ok["replica"] == r] for r in (1, 2)) if len(ok) else (ok, ok)
     if one.empty or two.empty:
-        return pd.DataFrame(columns=[*CASE_KEY, "same_digest", "spread"])
+        return pd.DataFrame(columns=columns)
     merged = one.merge(two, on=CASE_KEY, suffixes=("", "_2"))
     merged["same_digest"] = merged["digest"] == merged["digest_2"]
     merged["spread"] = (merged["median_s_2"] / merged["median_s"] - 1).abs()
     merged["mode"] = mode
-    return merged[[*CASE_KEY, "gpu", "torch", "family", "shape", "pass_", "dtype",
-                   "precision", "numerics", "mode", "same_digest", "spread", "digest",
-                   "digest_2", "distinct_digests", "iqr_over_median", "iqr_over_median_2"]]
+    return merged[columns]
 
 
 def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
@@ -466,31 +467,37 @@ def compile_costs(frame: pd.DataFrame) -> pd.DataFrame:
     })[columns]
 
 
-def batch_invariance(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per request of the invariance family (the cases of a workload that differ only in
-    `batch`), mode and environment: whether the request's result had one digest whatever
-    the batch size it was served in, and which batch sizes gave another result than the
-    smallest."""
+def same_result_across(frame: pd.DataFrame, family: str, param: str) -> pd.DataFrame:
+    """Per request (the cases of a workload that differ only in `param`), mode and
+    environment: whether the result had one digest whatever `param` was, and which values
+    gave another result than the first (in sorted order). The question behind batch
+    invariance (param `batch`) and behind the allocation-history claim (`history`)."""
     columns = ["env", "run_id", "mode", "workload", "request", "dtype", "precision",
-               "batches", "invariant", "differs_at", "repeatable"]
-    ok = frame[(frame["family"] == "invariance") & (frame["status"] == "ok")
+               "values", "invariant", "differs_at", "repeatable"]
+    ok = frame[(frame["family"] == family) & (frame["status"] == "ok")
                & (frame["replica"] == 1)] if len(frame) else frame
+    ok = ok[ok["params"].map(lambda p: param in p)] if len(ok) else ok
     if ok.empty:
         return pd.DataFrame(columns=columns)
     ok = ok.assign(
-        batch=ok["params"].map(lambda p: int(p.get("batch", 0))),
-        request=[f"{w}({','.join(f'{k}={v}' for k, v in p.items() if k != 'batch')})"
+        value=ok["params"].map(lambda p: p[param]),
+        request=[f"{w}({','.join(f'{k}={v}' for k, v in p.items() if k != param)})"
                  for w, p in zip(ok["workload"], ok["params"], strict=True)])
     rows = []
     keys = ["env", "run_id", "mode", "workload", "request", "dtype", "precision"]
-    for key, g in ok.sort_values("batch").groupby(keys, sort=True):
-        if g["batch"].nunique() < 2:
+    for key, g in ok.sort_values("value").groupby(keys, sort=True):
+        if g["value"].nunique() < 2:
             continue
-        smallest = g["digest"].iloc[0]
+        first = g["digest"].iloc[0]
         rows.append({**dict(zip(keys, key, strict=True)),
-                     "batches": [int(b) for b in g["batch"]],
+                     "values": list(g["value"]),
                      "invariant": bool(g["digest"].nunique() == 1),
-                     "differs_at": [int(b) for b, d in zip(g["batch"], g["digest"], strict=True)
-                                    if d != smallest],
+                     "differs_at": [v for v, d in zip(g["value"], g["digest"], strict=True)
+                                    if d != first],
                      "repeatable": bool((g["distinct_digests"] <= 1).all())})
     return pd.DataFrame(rows, columns=columns)
+
+
+def batch_invariance(frame: pd.DataFrame) -> pd.DataFrame:
+    """One request served in batches of several sizes: the invariance family by `batch`."""
+    return same_result_across(frame, "invariance", "batch")

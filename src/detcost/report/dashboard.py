@@ -13,6 +13,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from .. import frame as fr
+from ..claims import judge
 from ..decision import DEFAULT_BUDGET, decision_table
 from ..modes import DETERMINISTIC_MODE
 from . import figures
@@ -160,6 +161,12 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
         keys = comparison.apply(figures.filter_key, axis=1)
         body += ["<h2>Cases</h2>", _csv_link(cases, folder, f"{stem}-cases.csv"),
                  table_html(cases, keys)]
+    claims = judge(measured)
+    if len(claims):
+        body += ["<h2>Claims, tested</h2>", '<p class="note">Common claims about '
+                 "determinism, each judged from the records of every run: the verdict, the "
+                 "figures behind it, and cases that show it.</p>",
+                 _csv_link(claims, folder, f"{stem}-claims.csv"), table_html(claims)]
     body += stability_html(measured, folder, stem)
     body += ["<h2>Environments</h2>", table_html(_environments(frame))]
     return page(title, "\n".join(body), head, tail)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import frame as fr
+from ..claims import judge
 from ..decision import decision_table
 from ..errors import DetcostError
 from ..modes import DETERMINISTIC_MODE
@@ -25,7 +26,7 @@ def md_table(table: pd.DataFrame) -> str:
     def cell(v: object) -> str:
         if isinstance(v, float):
             return "" if pd.isna(v) else f"{v:.3g}"
-        return html.escape(str(v)).replace("|", "\\|")
+        return html.escape(str(v), quote=False).replace("|", "\\|")  # text, not attributes
 
     head = "| " + " | ".join(cell(c) for c in table.columns) + " |"
     rule = "|" + "---|" * len(table.columns)
@@ -109,7 +110,7 @@ def unsupported_md(frame: pd.DataFrame) -> str:
                                where=("shape_pass", lambda s: ", ".join(sorted(set(s))[:3])),
                                gpus=("gpu", lambda s: ", ".join(sorted(set(s)))))
             .reset_index())
-    return md_table(rows.rename(columns={"op": "op (torch's alert)", "where": "e.g.",
+    return md_table(rows.rename(columns={"op": "op (as torch's alert names it)", "where": "e.g.",
                                          "gpus": "GPUs"}))
 
 
@@ -336,8 +337,18 @@ def promise_md(main: pd.DataFrame) -> str:
     return head + tail
 
 
+def claims_md(measured: pd.DataFrame) -> str:
+    """Each common claim's verdict per environment, over every run (a claim about two
+    processes needs a run that had two)."""
+    table = judge(measured)
+    if table.empty:
+        return "No records."
+    return md_table(table.rename(columns={"env": "environment"}))
+
+
 def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> str:
     stability = stability_md(frame)
+    claims = claims_md(frame[frame["validation"].isna()])
     frame = pd.concat([frame[frame["validation"].notna()],
                        fr.latest(frame[frame["validation"].isna()])])
     main = frame[frame["validation"].isna()]
@@ -356,6 +367,10 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "single-knob mode runs on the families where its knob acts.",
         knobs_md(fr.compare_all_modes(main)),
         "### Under torch.compile", compile_md(main),
+        "### Claims, tested",
+        "Common claims about determinism, each judged from the records (every run, not only "
+        "the newest): the verdict, the figures behind it and up to five cases that show it.",
+        claims,
         "### Batch invariance",
         "One request served in batches of several sizes: does its result change with the "
         "batch? Deterministic mode does not promise it.", invariance_md(main),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import unknown
 from .attention import ATTENTION_WORKLOADS
 from .base import PASSES, Problem, Setting, Work, Workload, make_step
+from .claims import CLAIM_WORKLOADS
 from .conv import CONV_WORKLOADS
 from .invariance import INVARIANCE_WORKLOADS
 from .loss import LOSS_WORKLOADS
@@ -23,7 +24,8 @@ WORKLOADS: dict[str, Workload] = {
     w.name: w for w in (*MATMUL_WORKLOADS, *CONV_WORKLOADS, *ATTENTION_WORKLOADS,
                         *SCATTER_WORKLOADS, *POOLING_WORKLOADS, *RESAMPLE_WORKLOADS,
                         *PADDING_WORKLOADS, *LOSS_WORKLOADS, *SCAN_WORKLOADS,
-                        *VISION_WORKLOADS, *MODEL_WORKLOADS, *INVARIANCE_WORKLOADS)
+                        *VISION_WORKLOADS, *MODEL_WORKLOADS, *INVARIANCE_WORKLOADS,
+                        *CLAIM_WORKLOADS)
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(w.family for w in WORKLOADS.values()))
 
