@@ -63,7 +63,7 @@ def test_builtin_profiles_load_and_unknown_names_fail(tmp_path):
     smoke, standard, full = (load_profile(n) for n in ("smoke", "standard", "full"))
     assert {c.workload for c in smoke.cases} == set(WORKLOADS)  # smoke touches everything
     assert {c.workload for c in full.cases} == set(WORKLOADS)
-    assert {c.family for c in standard.cases} == {"conv", "attention", "scatter"}
+    assert {c.family for c in standard.cases} == {"conv", "attention", "scatter", "claims"}
     assert set(FAMILIES) >= {"matmul", "pooling", "resample", "padding", "loss", "scan",
                              "vision"}
     assert len(full.cases) > len(standard.cases)
@@ -76,9 +76,9 @@ def test_builtin_profiles_load_and_unknown_names_fail(tmp_path):
 
 def test_sample_takes_runnable_cases_of_every_family():
     sample = load_profile("standard").sample(per_family=2)
-    assert len(sample) == 6
+    assert len(sample) == 8
     assert all(not c.skip_reason() for c in sample)
-    assert {c.family for c in sample} == {"conv", "attention", "scatter"}
+    assert {c.family for c in sample} == {"conv", "attention", "scatter", "claims"}
 
 
 def test_case_skips_passes_the_workload_lacks():

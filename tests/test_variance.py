@@ -129,3 +129,10 @@ def test_relative_error_is_normwise_and_nan_never_passes():
 def test_variance_needs_two_repeats():
     with pytest.raises(ValueError):
         measure_variance(lambda: [torch.ones(1)], repeats=1)
+
+
+def test_outputs_of_another_shape_than_the_reference_have_no_error():
+    """A detector keeps another number of boxes in float64: no error, rather than a crash."""
+    x = torch.ones(3)
+    result = measure_variance(lambda: [x], repeats=2, reference=[torch.ones(5).double()])
+    assert result.error_vs_float64 is None and relative_error(x, torch.ones(5)) is None

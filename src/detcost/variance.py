@@ -130,10 +130,13 @@ def max_rel_diff(a, b) -> float:
     return diff / scale if scale else diff
 
 
-def relative_error(out, ref) -> float:
-    """||out - ref|| / ||ref|| in float64 (NaN propagates: it never passes)."""
+def relative_error(out, ref) -> float | None:
+    """||out - ref|| / ||ref|| in float64 (NaN propagates: it never passes); None where the
+    two differ in shape (a detector keeps another number of boxes in float64)."""
     import torch
 
+    if out.shape != ref.shape:
+        return None
     o, r = out.detach().double(), ref.detach().double().to(out.device)
     norm = torch.linalg.vector_norm(r)
     err = torch.linalg.vector_norm(o - r)
@@ -173,6 +176,8 @@ def measure_variance(step: Callable[[], list[Any]], repeats: int,
             ulp = max(ulp, ulp_distance(a, b))
     error = None
     if reference is not None:
-        error = max((relative_error(o, r) for o, r in zip(first, reference, strict=True)
-                     if o.is_floating_point()), default=0.0)
+        errors = [relative_error(o, r) for o, r in zip(first, reference, strict=True)
+                  if o.is_floating_point()]
+        comparable = [e for e in errors if e is not None]
+        error = max(comparable, default=0.0) if len(comparable) == len(errors) else None
     return VarianceResult(repeats, len(distinct), digest(first), abs_d, rel_d, ulp, error)

@@ -196,6 +196,53 @@ def build_vit(p: Mapping, s: Setting) -> Problem:
     return _classifier(_seeded(make, s), p, s, channels_last=False)
 
 
+def build_detection(p: Mapping, s: Setting) -> Problem:
+    """torchvision's Faster R-CNN (ResNet-50 FPN), random weights: roi_align and NMS on the
+    path. Inference returns every image's boxes, scores and labels (score threshold 0, so
+    random weights still detect); the training step sums the RPN and box-head losses."""
+    import torch
+    from torch import nn
+    from torchvision.models.detection import fasterrcnn_resnet50_fpn
+
+    batch, image, classes, boxes = (int(p[k]) for k in ("batch", "image", "classes", "boxes"))
+    model = _seeded(lambda: fasterrcnn_resnet50_fpn(
+        weights=None, weights_backbone=None, num_classes=classes, min_size=image,
+        max_size=image, box_score_thresh=0.0), s)
+    images = [x if s.reference else x.float() for x in s.randn(batch, 3, image, image)]
+    corner = s.rand(batch, boxes, 2) * (image * 0.7)
+    size = s.rand(batch, boxes, 2) * (image * 0.3) + 8
+    targets = [{"boxes": torch.cat([c, c + z], dim=1).to(images[0].dtype),
+                "labels": s.randint(classes - 1, boxes) + 1}
+               for c, z in zip(corner, size, strict=True)]
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in norms:  # running statistics from the images, as for the classifiers
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    with torch.no_grad():
+        model.backbone(torch.stack(images))
+
+    def infer():
+        model.eval()
+        with torch.inference_mode(), _autocast(s):
+            found = model(images)
+        return torch.cat([torch.cat([d["boxes"].flatten(), d["scores"].flatten(),
+                                     d["labels"].to(d["scores"].dtype)]) for d in found])
+
+    def loss():
+        # The samplers of the RPN and the box head draw from the global generator: the same
+        # seed each step, so that repeats see the same samples and a digest can compare.
+        torch.manual_seed(s.seed)
+        return sum(model(images, targets).values())
+
+    train_step, restore = _training(model, loss, s)
+    work = {"fwd": Work(flops=_counted_flops(infer, s), items=batch, item_unit="samples"),
+            "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch,
+                           item_unit="samples")}
+    restore()
+    return Problem(lambda: _widened(infer(), s), [], work, train_step=train_step)
+
+
 def _gpt_class():
     """A GPT-style decoder (pre-norm blocks, SDPA, learned positions) with a KV cache."""
     import torch
@@ -316,6 +363,12 @@ MODEL_WORKLOADS = [
              params={"batch": 64, "image": 224, "patch": 16, "layers": 12, "heads": 12,
                      "hidden": 768, "classes": 1000, "compile": COMPILE},
              precisions=MODEL_PRECISIONS, check=_check_vit),
+    Workload("model", "detection", "torchvision Faster R-CNN ResNet-50 FPN, random weights: "
+             "inference (fwd: boxes, scores, labels) and an SGD training step (fwdbwd); "
+             "roi_align and NMS on the path", build_detection,
+             params={"batch": 2, "image": 512, "classes": 91, "boxes": 8},
+             precisions=MODEL_PRECISIONS,
+             check=lambda p: "classes must be at least 2" if p["classes"] < 2 else None),
     Workload("model", "gpt", "a decoder-only language model from torch.nn (defaults: 124M "
              "parameters): prefill or KV-cache decode (fwd), and a training step (fwdbwd)",
              build_gpt,
