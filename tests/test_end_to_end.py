@@ -92,3 +92,18 @@ def test_page_is_written_and_the_cpu_is_called_out(smoke_run):
     assert "Slowdown of deterministic mode" in page
     assert "CPU timings say nothing about deterministic mode on a GPU" in done.stderr
     assert "Cases per mode" in done.stdout
+
+
+@pytest.mark.slow
+def test_model_steps_are_profiled_and_their_growth_attributed(smoke_run):
+    """Models carry torch.profiler's costliest ops in both modes (here, a CPU's ops); the
+    growth table is computed from them; the ops are not profiled."""
+    data = frame.load([smoke_run[0]])
+    ok = data[data["status"] == "ok"]
+    models = ok[ok["family"] == "model"]
+    assert len(models) and models["kernels_s"].map(bool).all()
+    assert all(any(k.startswith("aten::") for k in r) for r in models["kernels_s"])
+    assert not ok[ok["family"] != "model"]["kernels_s"].map(bool).any()
+    growth = frame.kernel_growth(data)
+    assert set(growth["case_id"]) <= set(models["case_id"])
+    assert (growth["growth_ms"] > 0).all()

@@ -110,3 +110,25 @@ def test_batch_invariance_compares_one_request_across_batch_sizes(tmp_path):
     assert not table.loc["default", "invariant"] and table.loc["default", "differs_at"] == [64]
     assert table.loc["deterministic", "invariant"]
     assert table.loc["deterministic", "values"] == [1, 8, 64]
+
+
+def test_kernel_growth_names_what_grew_and_its_share(tmp_path):
+    from detcost.records import Header, Record, append, mode_file_name
+
+    kernels = {"default": {"gemm": 0.010, "scatter_atomic": 0.002, "copy": 0.001},
+               "deterministic": {"gemm": 0.010, "sort": 0.004, "segment_reduce": 0.002,
+                                 "copy": 0.001}}
+    for mode, table in kernels.items():
+        path = tmp_path / mode_file_name(mode, 1)
+        append(path, Header(run_id="r", mode=mode, mode_description="", knobs={},
+                            environment={"gpu": "GPU-A", "torch": "2.11.0"}, profile={},
+                            started_at="t", replica=1))
+        append(path, Record(
+            run_id="r", mode=mode, case_id="gpt(b=1)-fwdbwd-bfloat16-highest", family="model",
+            workload="gpt", params={}, pass_="fwdbwd", dtype="bfloat16", precision="highest",
+            status="ok", times_s=[1.0], iterations=1, work_unit="tokens/s", work_amount=1.0,
+            repeats=2, distinct_digests=1, digest="d", kernels_s=table))
+    growth = frame.kernel_growth(frame.load([tmp_path]))
+    assert list(growth["kernel"]) == ["sort", "segment_reduce"]  # grew; gemm and copy did not
+    assert growth["growth_ms"].tolist() == pytest.approx([4.0, 2.0])
+    assert growth["share_of_growth"].tolist() == pytest.approx([1.0, 0.5])  # total grew 4 ms

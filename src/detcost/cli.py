@@ -298,6 +298,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if len(failed) else 0
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .merge import merge_results
+
+    merged = merge_results(args.sources, args.out)
+    view = Table(title=f"Merged into {escape(str(args.out / 'raw'))}")
+    for col in ("from", "to", "what"):
+        view.add_column(col)
+    for m in merged:
+        view.add_row(escape(str(m.source)), escape(m.destination.name), m.action)
+    _stdout().print(view)
+    return 0
+
+
 def cmd_stability(args: argparse.Namespace) -> int:
     from . import frame
 
@@ -427,6 +440,13 @@ def build_parser() -> argparse.ArgumentParser:
     stable.add_argument("runs", nargs=2, metavar="RUN", help="two run ids or run folders")
     stable.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
     stable.set_defaults(func=cmd_stability)
+
+    merge = sub.add_parser("merge", help="gather results folders of several machines into "
+                           "one results tree (OUT/raw), never overwriting")
+    merge.add_argument("sources", nargs="+", type=Path, help="results trees, raw/ folders or "
+                       "run folders, from any machine")
+    merge.add_argument("--out", type=Path, default=DEFAULT_RESULTS)
+    merge.set_defaults(func=cmd_merge)
 
     lister = sub.add_parser("list", help="list workloads, modes and profiles")
     lister.set_defaults(func=cmd_list)

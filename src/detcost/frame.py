@@ -59,6 +59,7 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "started_at": header.started_at, "phases_s": r.phases_s,
                 "profile": str((header.profile or {}).get("name") or ""),
                 "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
+                "kernels_s": r.kernels_s,
             })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
@@ -501,3 +502,32 @@ def same_result_across(frame: pd.DataFrame, family: str, param: str) -> pd.DataF
 def batch_invariance(frame: pd.DataFrame) -> pd.DataFrame:
     """One request served in batches of several sizes: the invariance family by `batch`."""
     return same_result_across(frame, "invariance", "batch")
+
+
+def kernel_growth(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
+                  baseline: str = BASELINE_MODE, top: int = 5) -> pd.DataFrame:
+    """Per profiled case measured in both modes: the `top` kernels (or ops) whose time per
+    step grew the most from baseline to mode, and their share of the step's growth."""
+    columns = ["env", "run_id", "case_id", "kernel", "baseline_ms", "mode_ms", "growth_ms",
+               "share_of_growth"]
+    if frame.empty or "kernels_s" not in frame:
+        return pd.DataFrame(columns=columns)
+    ok = frame[(frame["status"] == "ok") & (frame["replica"] == 1)
+               & frame["kernels_s"].map(bool)]
+    sides = {m: {(r.env, r.run_id, r.case_id): r.kernels_s
+                 for r in ok[ok["mode"] == m].itertuples()} for m in (baseline, mode)}
+    rows = []
+    for key, after in sides[mode].items():
+        before = sides[baseline].get(key)
+        if before is None:
+            continue
+        growth = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in {*before, *after}}
+        total = sum(after.values()) - sum(before.values())
+        for kernel, grew in sorted(growth.items(), key=lambda kv: kv[1], reverse=True)[:top]:
+            if grew <= 0:
+                break
+            rows.append({"env": key[0], "run_id": key[1], "case_id": key[2],
+                         "kernel": kernel, "baseline_ms": 1e3 * before.get(kernel, 0.0),
+                         "mode_ms": 1e3 * after.get(kernel, 0.0), "growth_ms": 1e3 * grew,
+                         "share_of_growth": grew / total if total > 0 else np.nan})
+    return pd.DataFrame(rows, columns=columns)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .cases import Case
+from .kernels import kernel_times
 from .modes import read_knobs
 from .precision import apply_precision
 from .profile import Measure
@@ -97,6 +98,10 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             # exist for the spread of timings and the cross-process digest, so they repeat
             # only as often as one within-process check needs.
             var = measure_variance(step, measure.repeats if replica == 1 else 2, reference)
+        kernels = {}
+        if workload.profiled and replica == 1:
+            with phases("profile"):
+                kernels = kernel_times(step, cuda=device.type == "cuda")
         work = problem.work[case.pass_]
         return Record(
             **base, status="ok", message=note, knobs=read_knobs(), times_s=times,
@@ -107,7 +112,7 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             max_abs_diff=var.max_abs_diff, max_rel_diff=var.max_rel_diff,
             max_ulp_diff=var.max_ulp_diff, error_vs_float64=var.error_vs_float64,
             validation=validation, wall_s=time.perf_counter() - started,
-            phases_s=phases.seconds)
+            phases_s=phases.seconds, kernels_s=kernels)
     except Exception as exc:  # a failing case is a record, never a crash of the run
         status = classify_failure(exc, torch.are_deterministic_algorithms_enabled())
         record = Record(**base, status=status, message=_one_line(exc), knobs=read_knobs(),

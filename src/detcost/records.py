@@ -6,6 +6,8 @@ Format history:
   1: first version.
   2: `phases_s` (seconds per phase of a case); headers carry `processes` (how many worker
      processes each mode runs in). A version-1 line reads as version 2 with both empty.
+  3: `kernels_s` (device seconds per step of the costliest kernels and ops, from
+     torch.profiler, for workloads that ask for it). A version-2 line reads with none.
 
 Damage is contained to the line it is in: an append first ends a torn last line, and a
 reader skips a torn or malformed line with a ResultsWarning naming the file and line.
@@ -28,7 +30,7 @@ from typing import Any
 
 from .errors import DetcostError, ResultsWarning
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("ok", "unsupported", "oom", "error", "skipped")
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 
@@ -37,8 +39,13 @@ def _upgrade_1(line: dict[str, Any]) -> dict[str, Any]:
     return {**line, "schema_version": 2}
 
 
+def _upgrade_2(line: dict[str, Any]) -> dict[str, Any]:
+    return {**line, "schema_version": 3}
+
+
 # One function per old version, turning a line of version N into version N + 1.
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1}
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1,
+                                                                   2: _upgrade_2}
 
 
 @dataclass
@@ -98,6 +105,9 @@ class Record:
     validation: dict[str, Any] | None = None
     # Seconds spent building, warming up, timing, repeating and in the float64 reference.
     phases_s: dict[str, float] = field(default_factory=dict)
+    # Device seconds per step of the costliest kernels and ops (torch.profiler), for the
+    # workloads that are profiled: where a mode's time goes.
+    kernels_s: dict[str, float] = field(default_factory=dict)
     kind: str = "record"
     schema_version: int = SCHEMA_VERSION
 

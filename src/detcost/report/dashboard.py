@@ -161,6 +161,13 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
         keys = comparison.apply(figures.filter_key, axis=1)
         body += ["<h2>Cases</h2>", _csv_link(cases, folder, f"{stem}-cases.csv"),
                  table_html(cases, keys)]
+    growth = fr.kernel_growth(frame)
+    if len(growth):
+        body += ["<h2>Where the time went</h2>", '<p class="note">Model steps profiled with '
+                 "torch.profiler in both modes: per case, the five kernels (or ops) whose "
+                 "time per step grew the most under deterministic mode, and their share of "
+                 "the step's growth.</p>", _csv_link(growth, folder, f"{stem}-kernels.csv"),
+                 table_html(growth)]
     claims = judge(measured)
     if len(claims):
         body += ["<h2>Claims, tested</h2>", '<p class="note">Common claims about '

@@ -1,0 +1,45 @@
+"""Where a step's device time goes: torch.profiler over a few steps, summed per kernel (on a
+GPU) or per op (on a CPU), the costliest kept. Comparing two modes' tables names the kernels
+that grew under deterministic mode (frame.kernel_growth)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+STEPS = 3  # profiled steps, after the timing has warmed everything up
+TOP = 25  # entries kept per record
+NAME_CHARS = 160  # kernel names are long template instantiations
+
+
+def _self_seconds(event: Any, device: bool) -> float:
+    """An event's own time in seconds: on the device (CUDA kernels), else on the CPU."""
+    if device:
+        micros = getattr(event, "self_device_time_total", None)
+        if micros is None:  # torch before the device-neutral names
+            micros = getattr(event, "self_cuda_time_total", 0.0)
+    else:
+        micros = event.self_cpu_time_total
+    return float(micros) / 1e6
+
+
+def kernel_times(step: Callable[[], Any], cuda: bool, steps: int = STEPS,
+                 top: int = TOP) -> dict[str, float]:
+    """Seconds per step of the `top` costliest kernels (CUDA) or ops (CPU)."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            step()
+        if cuda:
+            torch.cuda.synchronize()
+    totals: dict[str, float] = {}
+    for event in prof.key_averages():
+        seconds = _self_seconds(event, cuda)
+        if seconds > 0:
+            name = event.key[:NAME_CHARS]
+            totals[name] = totals.get(name, 0.0) + seconds / steps
+    costliest = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
+    return {name: round(seconds, 9) for name, seconds in costliest}
