@@ -64,3 +64,24 @@ def test_classify_failure():
     assert classify_failure(no_kernel, deterministic=True) == "unsupported"
     assert classify_failure(no_kernel, deterministic=False) == "error"
     assert classify_failure(ValueError("bad shape"), deterministic=True) == "error"
+
+
+TINY_GPT = {"batch": 1, "seq": 8, "new_tokens": 2, "vocab": 32, "hidden": 16, "layers": 1,
+            "heads": 2}
+
+
+def test_a_model_case_is_profiled_and_survives_a_missing_profiler(monkeypatch):
+    case = make_case("gpt", TINY_GPT, "fwd", "float32", "highest")
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    assert r.status == "ok" and r.kernels_s and "profile" in r.phases_s
+    later = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default",
+                     replica=2)
+    assert later.kernels_s == {}  # the first process profiles; later ones only time
+
+    def no_profiler(*args, **kwargs):
+        raise RuntimeError("CUPTI_ERROR_INSUFFICIENT_PRIVILEGES")
+
+    monkeypatch.setattr("detcost.measure.kernel_times", no_profiler)
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    assert r.status == "ok" and r.kernels_s == {} and r.times_s
+    assert "not profiled: RuntimeError: CUPTI_ERROR_INSUFFICIENT_PRIVILEGES" in r.message

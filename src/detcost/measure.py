@@ -98,10 +98,13 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             # exist for the spread of timings and the cross-process digest, so they repeat
             # only as often as one within-process check needs.
             var = measure_variance(step, measure.repeats if replica == 1 else 2, reference)
-        kernels = {}
+        kernels: dict[str, float] = {}
         if workload.profiled and replica == 1:
             with phases("profile"):
-                kernels = kernel_times(step, cuda=device.type == "cuda")
+                try:
+                    kernels = kernel_times(step, cuda=device.type == "cuda")
+                except Exception as exc:  # no profiler (CUPTI) leaves the measurement whole
+                    note = "; ".join(filter(None, [note, f"not profiled: {_one_line(exc)}"]))
         work = problem.work[case.pass_]
         return Record(
             **base, status="ok", message=note, knobs=read_knobs(), times_s=times,
