@@ -26,8 +26,10 @@ nox.options.sessions = ["tests", "lint"]
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 # module -> pinned requirement, for the packages a measuring environment needs
-RUNTIME = {re.split(r"[=<>!~ ]", req)[0].replace("-", "_").lower(): req
-           for req in nox.project.dependency_groups(PYPROJECT, "runtime")}
+IMPORT_NAME = {"pytest_xdist": "xdist"}  # distributions whose module is named otherwise
+RUNTIME = {IMPORT_NAME.get(name, name): req for name, req in (
+    (re.split(r"[=<>!~ ]", req)[0].replace("-", "_").lower(), req)
+    for req in nox.project.dependency_groups(PYPROJECT, "runtime"))}
 
 
 def _has_torch(python: str) -> bool:

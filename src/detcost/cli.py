@@ -88,11 +88,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar.update(tasks[mode], completed=done, total=total, case=escape(last[:60]))
 
         options = runner.RunOptions(keyword=args.keyword, case_timeout_s=args.case_timeout,
-                                    replica=args.replica, processes=processes)
+                                    replica=args.replica, processes=processes,
+                                    gpus=runner.gpu_ids(args.gpus))
         outcomes = runner.run(profile, profile_arg, modes, out_dir, run_id,
                               bench_dir=args.bench_dir, options=options, progress=progress)
     print_outcomes(outcomes)
     data = frame.load([out_dir])
+    models = sorted(set(data["gpu"])) if len(data) else []
+    if len(models) > 1:
+        console.print(f"[yellow]this run mixes GPU models ({escape(', '.join(models))}): "
+                      "each case's modes ran on one GPU, and each model is reported as its "
+                      "own environment[/yellow]", highlight=False)
     if not data.empty:
         print_top_slowdowns(frame.compare_modes(data))
         page = write_run_page(data, out_dir / "report.html", f"detcost run {run_id}")
@@ -397,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--processes", type=_positive_int,
                      help="worker processes per mode, interleaved across modes (default: "
                           "the profile's [measure] processes)")
+    run.add_argument("--gpus", default="1", metavar="all|N",
+                     help="spread the cases over this host's GPUs (all, or the first N), one "
+                          "pytest-xdist worker each; every case's modes run on one GPU")
     run.add_argument("--replica", type=_positive_int, default=1,
                      help="number of the first process (3 adds processes 3, 4, ... to an "
                           "existing run)")

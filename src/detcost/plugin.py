@@ -8,6 +8,10 @@ plain `pytest benchmarks/` work too):
   --detcost-out FILE        the mode's JSONL file; records are appended, and cases
                             already in it are not run again (resume after a crash)
   --detcost-run-id ID
+  --detcost-gpus 0,1        with pytest-xdist (`-n 2 --dist each`): worker gwN runs on the
+                            N-th GPU (CUDA_VISIBLE_DEVICES) the N-th shard of the cases,
+                            into its own file (`<mode>.gpuN.jsonl`); the xdist controller
+                            itself measures nothing
 
 Each benchmark module sets FAMILY; its test takes `detcost_case` (parametrised with that
 family's cases) and `detcost_measure`.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import statistics
 from pathlib import Path
 
@@ -38,6 +43,7 @@ from .records import (
     new_run_id,
     plan_file,
     read_run_file,
+    shard_file,
 )
 from .timing import time_rounds
 from .workloads import FAMILIES, USER_FAMILY
@@ -54,6 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how many processes each mode of this run has (for the header)")
     group.addoption("--detcost-only", default=None,
                     help="a JSON file listing the case ids to run (others are deselected)")
+    group.addoption("--detcost-gpus", default=None,
+                    help="comma-separated GPU ids, one per xdist worker (see the module doc)")
     group.addoption("--detcost-validate", action="store_true",
                     help="also time every case with CUDA events and do_bench")
 
@@ -62,9 +70,14 @@ class Worker:
     """State of this worker: its mode, profile, output file, and what is already recorded."""
 
     def __init__(self, config: pytest.Config) -> None:
+        opt = config.getoption
+        gpus = (opt("--detcost-gpus") or "").split(",") if opt("--detcost-gpus") else []
+        # This worker's shard and GPU, before anything can create a CUDA context.
+        self.shard, self.shards = (_xdist_index(), len(gpus)) if gpus else (0, 1)
+        if gpus:
+            os.environ["CUDA_VISIBLE_DEVICES"] = gpus[self.shard]
         import torch
 
-        opt = config.getoption
         self.mode = get_mode(opt("--detcost-mode"))
         apply_mode(self.mode)  # before anything below can touch CUDA
         self.profile = load_profile(opt("--detcost-profile")
@@ -75,6 +88,8 @@ class Worker:
         default_out = Path("results/raw") / self.run_id / mode_file_name(self.mode.name,
                                                                           self.replica)
         self.out = Path(opt("--detcost-out") or default_out)
+        if gpus:
+            self.out = shard_file(self.out, self.shard)
         self.validate = bool(opt("--detcost-validate"))
         only = opt("--detcost-only")
         self.only = set(json.loads(Path(only).read_text(encoding="utf-8"))) if only else None
@@ -101,8 +116,34 @@ class Worker:
 _KEY = pytest.StashKey[Worker]()
 
 
+def _xdist_index() -> int:
+    """This xdist worker's number: gw3 -> 3."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return (getattr(config.option, "dist", "no") != "no"
+            and "PYTEST_XDIST_WORKER" not in os.environ)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_KEY] = Worker(config)
+    if not _is_xdist_controller(config):  # the controller only hands out the workers
+        config.stash[_KEY] = Worker(config)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest-benchmark turns itself off under xdist, because processes that share a CPU
+    time each other's noise. Here each worker owns a GPU and times it with the device
+    clock, so a sharded worker turns it back on, with a JSON file of its own."""
+    config = session.config
+    worker = config.stash.get(_KEY, None)
+    bench = getattr(config, "_benchmarksession", None)
+    if worker is None or worker.shards == 1 or bench is None:
+        return
+    bench.disabled = bench.xdist_warning = False
+    if bench.json:
+        bench.json = shard_file(Path(bench.json).with_suffix(".jsonl"), worker.shard
+                                ).with_suffix(".json")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -111,7 +152,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     worker = metafunc.config.stash[_KEY]
     family = metafunc.module.FAMILY
     worker.families.add(family)
-    cases = [c for c in worker.profile.cases if _module_family(c.family) == family
+    # Each GPU's worker takes every shards-th case of the profile: the same cases in every
+    # mode, so a case's modes are all measured on one GPU.
+    cases = [c for i, c in enumerate(worker.profile.cases)
+             if _module_family(c.family) == family and i % worker.shards == worker.shard
              and (worker.only is None or c.id in worker.only)]
     metafunc.parametrize("detcost_case", cases, ids=[c.id for c in cases])
 
@@ -134,6 +178,8 @@ def _case_of(item: pytest.Item) -> Case | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Write the selected case ids so the parent knows what to expect, then leave out the
     cases this run already recorded (a resume runs only the rest)."""
+    if _KEY not in config.stash:
+        return
     worker = config.stash[_KEY]
     unmeasured = {_module_family(c.family) for c in worker.profile.cases} - worker.families
     if unmeasured:  # a family's cases would be silently dropped
@@ -151,7 +197,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Name the case before its test starts: a crash or hang from here on is blamed on it,
     and a worker that dies before naming any case blames none."""
     case = _case_of(item)  # recorded cases were deselected at collection
-    if case is not None:
+    if case is not None and _KEY in item.config.stash:
         current_file(item.config.stash[_KEY].out).write_text(case.id, encoding="utf-8")
 
 

@@ -149,6 +149,12 @@ def mode_file_name(mode: str, replica: int = 1) -> str:
     return f"{mode}.jsonl" if replica == 1 else f"{mode}.r{replica}.jsonl"
 
 
+def shard_file(mode_file: Path, shard: int) -> Path:
+    """The mode file of one GPU's shard of a run spread over several GPUs:
+    `deterministic.gpu1.jsonl` beside `deterministic.jsonl`."""
+    return mode_file.with_name(f"{mode_file.stem}.gpu{shard}.jsonl")
+
+
 def to_line(item: Header | Record) -> str:
     return json.dumps(asdict(item), allow_nan=True, separators=(",", ":")) + "\n"
 

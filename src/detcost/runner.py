@@ -34,6 +34,7 @@ from .records import (
     mode_file_name,
     plan_file,
     read_run_file,
+    shard_file,
 )
 from .timing import TIMER_PATH
 
@@ -63,10 +64,34 @@ def default_bench_dir() -> Path:
     return here if here.is_dir() else Path.cwd() / "benchmarks"
 
 
+def gpu_ids(spec: str) -> tuple[str, ...]:
+    """The GPUs that `--gpus all|N` names: CUDA_VISIBLE_DEVICES where it is set (the ids it
+    lists), else every GPU torch counts. The parent never creates a CUDA context."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        ids = tuple(v.strip() for v in visible.split(",") if v.strip())
+    else:
+        import torch
+
+        ids = tuple(str(i) for i in range(torch.cuda.device_count()))
+    if spec == "all":
+        wanted = max(len(ids), 1)
+    elif spec.isdigit() and int(spec) >= 1:
+        wanted = int(spec)
+    else:
+        raise DetcostError(f"--gpus {spec!r} is not allowed: all, or a number >= 1")
+    if wanted == 1:
+        return ()  # one worker, on whatever device it sees, as without --gpus
+    if wanted > len(ids):
+        raise DetcostError(f"--gpus {spec} asks for {wanted} GPUs; this machine shows "
+                           f"{len(ids)} ({', '.join(ids) or 'none'})")
+    return ids[:wanted]
+
+
 def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: str,
                    keyword: str | None, attempt: int, replica: int = 1,
                    validate: bool = False, only: Path | None = None,
-                   processes: int = 1) -> list[str]:
+                   processes: int = 1, gpus: Sequence[str] = ()) -> list[str]:
     suffix = f".{attempt}" if attempt else ""
     cmd = [sys.executable, "-m", "pytest", str(bench_dir), "-q", "-p", "no:cacheprovider",
            "-o", "addopts=", "-W", "default", "--rootdir", str(bench_dir),
@@ -76,6 +101,12 @@ def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: 
            "--detcost-mode", mode, "--detcost-profile", profile, "--detcost-out", str(out),
            "--detcost-run-id", run_id, "--detcost-replica", str(replica),
            "--detcost-processes", str(processes)]
+    if len(gpus) > 1:
+        # pytest-xdist: one worker per GPU, each with its own shard of the cases (--dist
+        # each: every worker runs what it collected); a crashed worker is not replaced, so
+        # the parent blames its case and resumes it, as for a single worker.
+        cmd += ["-p", "xdist", "-n", str(len(gpus)), "--dist", "each",
+                "--max-worker-restart", "0", "--detcost-gpus", ",".join(gpus)]
     if validate:
         cmd.append("--detcost-validate")
     if only:
@@ -141,16 +172,20 @@ class RunOptions:
     processes: int = 0  # processes per mode; 0: the profile's
     validate: bool = False
     only: Path | None = None  # JSON list of case ids
+    gpus: tuple[str, ...] = ()  # several: one pytest-xdist worker and shard per GPU
 
 
 def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_id: str,
              bench_dir: Path, options: RunOptions = RunOptions(),
              progress: Progress | None = None, poll_s: float = 0.5) -> ModeOutcome:
     """Run one process of one mode to its end (restarting after a crash); return what
-    was recorded."""
+    was recorded. Over several GPUs the process is a pytest-xdist session whose workers
+    each write a shard file; each shard is followed, blamed and resumed on its own."""
     get_mode(mode)
     keyword, case_timeout_s, replica = options.keyword, options.case_timeout_s, options.replica
     out = out_dir / mode_file_name(mode, replica)
+    shards = ([shard_file(out, i) for i in range(len(options.gpus))]
+              if len(options.gpus) > 1 else [out])
     outcome = ModeOutcome(mode, out, replica)
     by_id = {c.id: c for c in profile.cases}
     env = {**os.environ, **mode_environment(get_mode(mode)), "PYTHONUNBUFFERED": "1"}
@@ -160,25 +195,31 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
     log = out.with_suffix(".log")
     for attempt in range(len(by_id) + 1):
         cmd = worker_command(bench_dir, mode, profile_arg, out, run_id, keyword, attempt,
-                             replica, options.validate, options.only, options.processes)
-        current_file(out).unlink(missing_ok=True)
-        before = len(_recorded(out))
+                             replica, options.validate, options.only, options.processes,
+                             options.gpus)
+        for shard in shards:
+            current_file(shard).unlink(missing_ok=True)
+        before = sum(len(_recorded(shard)) for shard in shards)
         with log.open("a", encoding="utf-8") as log_file:
             log_start = log_file.tell()
             log_file.write(f"$ {' '.join(map(_relative, cmd))}\n")
             log_file.flush()
             proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-            timed_out = _follow(proc, out, case_timeout_s, mode, progress, poll_s)
-        plan = _plan(out)
-        culprit = _current(out)
-        recorded = _recorded(out)
-        done = {r.case_id for r in recorded}
-        if plan and not [cid for cid in plan if cid not in done]:
+            stalled = _follow(proc, shards, case_timeout_s, mode, progress, poll_s)
+        plans = [_plan(shard) for shard in shards]
+        done = {r.case_id for shard in shards for r in _recorded(shard)}
+        planned = [cid for plan in plans if plan for cid in plan]
+        if (all(plan is not None for plan in plans) and planned
+                and all(cid in done for cid in planned)):
             break
-        if culprit is None and (not plan or proc.returncode not in (0, 1)):
+        culprits = [(shard, _current(shard)) for shard in shards]
+        blamed = [(shard, culprit) for shard, culprit in culprits
+                  if culprit in by_id and culprit not in done
+                  and (not stalled or shard in stalled)]
+        if not blamed and (not any(plans) or proc.returncode not in (0, 1)):
             # Nothing was being measured: the worker failed on its own (a bad -k, a broken
             # install, an unwritable file). That is the run's error, not a case's.
-            if plan == [] or proc.returncode == PYTEST_NO_TESTS:
+            if all(plan == [] for plan in plans) or proc.returncode == PYTEST_NO_TESTS:
                 raise DetcostError(f"no case matches -k {keyword!r}" if keyword
                                    else "the profile selects no case")
             with log.open(encoding="utf-8", errors="replace") as f:
@@ -186,18 +227,20 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
                 why = worker_error(f.read())
             raise DetcostError(f"the {mode} worker failed before its first case (exit code "
                                f"{proc.returncode}): {why}; full log: {log}")
-        if culprit in by_id and culprit not in done:
-            why = (f"timed out after {case_timeout_s:.0f} s" if timed_out
+        for shard, culprit in blamed:
+            why = (f"timed out after {case_timeout_s:.0f} s" if stalled
                    else f"worker process died (exit code {proc.returncode})")
-            append(out, _failure_record(by_id[culprit], run_id, mode,
-                                        f"{why} while measuring this case", replica))
-        elif len(recorded) == before:
+            append(shard, _failure_record(by_id[culprit], run_id, mode,
+                                          f"{why} while measuring this case", replica))
+        if not blamed and sum(len(_recorded(shard)) for shard in shards) == before:
             raise DetcostError(f"the {mode} worker stopped without progress (exit code "
                                f"{proc.returncode}); see {log}")
         outcome.restarts += 1
-    current_file(out).unlink(missing_ok=True)  # nothing is being measured any more
-    records = _recorded(out)
-    outcome.planned = len(_plan(out) or [])
+    records = []
+    for shard in shards:
+        current_file(shard).unlink(missing_ok=True)  # nothing is being measured any more
+        records += _recorded(shard)
+        outcome.planned += len(_plan(shard) or [])
     outcome.recorded = len(records)
     outcome.seconds = time.monotonic() - started
     for r in records:
@@ -205,24 +248,34 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
     return outcome
 
 
-def _follow(proc: subprocess.Popen, out: Path, case_timeout_s: float, mode: str,
-            progress: Progress | None, poll_s: float) -> bool:
-    """Wait for the worker, reporting progress; kill it if one case outlasts the timeout.
-    Returns whether it was killed for time."""
-    last_count, last_change = -1, time.monotonic()
+def _follow(proc: subprocess.Popen, shards: list[Path], case_timeout_s: float, mode: str,
+            progress: Progress | None, poll_s: float) -> set[Path]:
+    """Wait for the worker(s), reporting progress; kill them if one shard's case outlasts
+    the timeout. Returns the shards that stalled (empty unless killed for time)."""
+    counts = dict.fromkeys(shards, -1)
+    changed = dict.fromkeys(shards, time.monotonic())
     while proc.poll() is None:
         time.sleep(poll_s)
-        records = _recorded_quietly(out)
-        if len(records) != last_count:
-            last_count, last_change = len(records), time.monotonic()
-            plan = _plan(out)
-            if progress and plan is not None:
-                progress(mode, len(records), len(plan), records[-1].case_id if records else "")
-        elif time.monotonic() - last_change > case_timeout_s:
+        now = time.monotonic()
+        moved = False
+        for shard in shards:
+            count = len(_recorded_quietly(shard))
+            if count != counts[shard]:
+                counts[shard], changed[shard], moved = count, now, True
+        if moved and progress:
+            plans = [_plan(shard) for shard in shards]
+            if all(plan is not None for plan in plans):
+                last = _recorded_quietly(max(shards, key=lambda sh: changed[sh]))
+                progress(mode, sum(counts.values()), sum(len(p) for p in plans),
+                         last[-1].case_id if last else "")
+        stalled = {shard for shard in shards if now - changed[shard] > case_timeout_s
+                   and _current(shard) is not None and _plan(shard)
+                   and counts[shard] < len(_plan(shard) or [])}
+        if stalled or (len(shards) == 1 and now - changed[shards[0]] > case_timeout_s):
             proc.kill()
             proc.wait()
-            return True
-    return False
+            return stalled or set(shards)
+    return set()
 
 
 def _recorded_quietly(out: Path) -> list[Record]:
