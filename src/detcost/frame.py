@@ -60,6 +60,7 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "profile": str((header.profile or {}).get("name") or ""),
                 "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
                 "kernels_s": r.kernels_s,
+                "ranks_agree": len(set(r.rank_digests)) == 1 if r.rank_digests else None,
             })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
@@ -530,4 +531,31 @@ def kernel_growth(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                          "kernel": kernel, "baseline_ms": 1e3 * before.get(kernel, 0.0),
                          "mode_ms": 1e3 * after.get(kernel, 0.0), "growth_ms": 1e3 * grew,
                          "share_of_growth": grew / total if total > 0 else np.nan})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def distributed_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The distributed family per case and mode: throughput (bus GB/s or tokens/s), the
+    slowdown against default, and whether the result was the same across repeats, across
+    ranks (where every rank should hold it: all_reduce, all_gather, DDP) and across two
+    launches of the mode."""
+    columns = ["env", "case_id", "mode", "throughput", "work_unit", "slowdown",
+               "same_across_repeats", "ranks_agree", "same_across_launches"]
+    dist = frame[frame["family"] == "distributed"] if len(frame) else frame
+    if dist.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    every = compare_all_modes(dist)
+    for mode in dict.fromkeys(dist["mode"]):
+        ok = dist[(dist["mode"] == mode) & (dist["status"] == "ok") & (dist["replica"] == 1)]
+        launches = across_processes(dist, mode).set_index(["env", "case_id"])["same_digest"]
+        ratio = every[every["mode"] == mode].set_index(["env", "case_id"])["slowdown"]
+        for r in ok.itertuples():
+            key = (r.env, r.case_id)
+            rows.append({"env": r.env, "case_id": r.case_id, "mode": mode,
+                         "throughput": r.throughput, "work_unit": r.work_unit,
+                         "slowdown": 1.0 if mode == BASELINE_MODE else ratio.get(key),
+                         "same_across_repeats": r.distinct_digests <= 1,
+                         "ranks_agree": r.ranks_agree,
+                         "same_across_launches": launches.get(key)})
     return pd.DataFrame(rows, columns=columns)

@@ -27,6 +27,8 @@ class Mode:
     # None leaves torch's own default (True) in force.
     fill_uninitialized_memory: bool | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The families the mode can change (the NCCL knobs act only on collectives); empty: all.
+    families: tuple[str, ...] = ()
 
 
 MODES: dict[str, Mode] = {
@@ -61,8 +63,18 @@ MODES: dict[str, Mode] = {
         ),
         Mode("tuned", "torch.backends.cudnn.benchmark=True (autotuned, not deterministic)",
              cudnn_benchmark=True),
+        Mode("nccl-ring", "only NCCL_ALGO=Ring (a fixed reduction order across the ranks)",
+             extra_env={"NCCL_ALGO": "Ring"}, families=("distributed",)),
+        Mode("nccl-simple", "only NCCL_PROTO=Simple", extra_env={"NCCL_PROTO": "Simple"},
+             families=("distributed",)),
     )
 }
+
+# Set in every worker the runner starts, unless the caller set them: NVLink multicast
+# (NVLS) can put a shared host's GPUs out of service, so it stays off; the knobs read back
+# say so.
+SAFE_ENVIRONMENT = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1",
+                    "NVSHMEM_DISABLE_NVLS": "1"}
 
 BASELINE_MODE = "default"
 DETERMINISTIC_MODE = "deterministic"
@@ -118,4 +130,7 @@ def read_knobs() -> dict[str, Any]:
         # Inductor's own flags (torch.compile): deterministic mode sets the first from 2.10
         "inductor_deterministic": getattr(inductor, "deterministic", None),
         "inductor_batch_invariant": getattr(inductor, "batch_invariant", None),
+        # NCCL's settings in force (None: NCCL's own choice)
+        **{name.lower(): os.environ.get(name) for name in
+           ("NCCL_ALGO", "NCCL_PROTO", "NCCL_NVLS_ENABLE")},
     }

@@ -46,7 +46,7 @@ from .records import (
     shard_file,
 )
 from .timing import time_rounds
-from .workloads import FAMILIES, USER_FAMILY
+from .workloads import DISTRIBUTED_FAMILY, FAMILIES, USER_FAMILY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,12 +94,27 @@ class Worker:
         only = opt("--detcost-only")
         self.only = set(json.loads(Path(only).read_text(encoding="utf-8"))) if only else None
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        # Under torchrun (the distributed family): a process group of every rank, after the
+        # mode (deterministic mode changes how NCCL's group is made); rank 0 writes.
+        self.distributed = "WORLD_SIZE" in os.environ
+        self.rank = 0
+        if self.distributed:
+            self.rank, self.device = _join_process_group(self.device)
         # Measured before the first case even when resuming: it also warms the GPU up.
-        self.ceilings = measure_ceilings()
+        self.ceilings = measure_ceilings() if self.rank == 0 else {}
         self.done = self._start_file()
         self.families: set[str] = set()  # those with a benchmark module, seen at collection
 
     def _start_file(self) -> set[str]:
+        if self.rank != 0:  # rank 0 writes the header first; then every rank reads
+            _barrier()
+            return {r.case_id for r in read_run_file(self.out)[1]}
+        done = self._open_file()
+        if self.distributed:
+            _barrier()
+        return done
+
+    def _open_file(self) -> set[str]:
         if self.out.exists() and self.out.stat().st_size:
             _, records = read_run_file(self.out)
             return {r.case_id for r in records}
@@ -114,6 +129,40 @@ class Worker:
 
 
 _KEY = pytest.StashKey[Worker]()
+
+
+def _join_process_group(device):
+    """Join torchrun's process group (NCCL on GPUs, gloo on a CPU); this rank's device."""
+    import torch
+    import torch.distributed as dist
+
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
+                            device_id=device if device.type == "cuda" else None)
+    return dist.get_rank(), device
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    dist.barrier()
+
+
+def _gather(value):
+    """Every rank's value, in rank order (all ranks call it)."""
+    import torch.distributed as dist
+
+    values = [None] * dist.get_world_size()
+    dist.all_gather_object(values, value)
+    return values
+
+
+def _runs_here(worker: Worker, family: str) -> bool:
+    """The distributed family runs in a torchrun launch, every other family outside one."""
+    return (family == DISTRIBUTED_FAMILY) == worker.distributed
 
 
 def _xdist_index() -> int:
@@ -156,6 +205,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # mode, so a case's modes are all measured on one GPU.
     cases = [c for i, c in enumerate(worker.profile.cases)
              if _module_family(c.family) == family and i % worker.shards == worker.shard
+             and _runs_here(worker, c.family)
              and (worker.only is None or c.id in worker.only)]
     metafunc.parametrize("detcost_case", cases, ids=[c.id for c in cases])
 
@@ -181,12 +231,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if _KEY not in config.stash:
         return
     worker = config.stash[_KEY]
-    unmeasured = {_module_family(c.family) for c in worker.profile.cases} - worker.families
+    unmeasured = {_module_family(c.family) for c in worker.profile.cases
+                  if _runs_here(worker, c.family)} - worker.families
     if unmeasured:  # a family's cases would be silently dropped
         raise pytest.UsageError(f"no benchmark module sets FAMILY = {sorted(unmeasured)[0]!r} "
                                 f"(the profile has cases of it)")
     ids = [case.id for case in map(_case_of, items) if case is not None]
-    plan_file(worker.out).write_text(json.dumps(ids), encoding="utf-8")
+    if worker.rank == 0:
+        plan_file(worker.out).write_text(json.dumps(ids), encoding="utf-8")
     done = [item for item in items if (c := _case_of(item)) is not None and c.id in worker.done]
     if done:
         config.hook.pytest_deselected(items=done)
@@ -197,8 +249,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Name the case before its test starts: a crash or hang from here on is blamed on it,
     and a worker that dies before naming any case blames none."""
     case = _case_of(item)  # recorded cases were deselected at collection
-    if case is not None and _KEY in item.config.stash:
-        current_file(item.config.stash[_KEY].out).write_text(case.id, encoding="utf-8")
+    worker = item.config.stash.get(_KEY, None)
+    if case is not None and worker is not None and worker.rank == 0:
+        current_file(worker.out).write_text(case.id, encoding="utf-8")
 
 
 @pytest.fixture
@@ -216,7 +269,11 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
             record.bound, record.fraction_of_ceiling = roofline(
                 worker.ceilings, record.work_flops, record.work_bytes, record.dtype,
                 record.precision, median)
-        append(worker.out, record)
+        if worker.distributed:  # do the ranks agree? (all_reduce and DDP gradients should)
+            digests = _gather(record.digest)  # every rank, every case: they stay in step
+            record.rank_digests = digests if record.status == "ok" else []
+        if worker.rank == 0:
+            append(worker.out, record)
         worker.done.add(case.id)
         if record.status in ("skipped", "unsupported"):
             pytest.skip(f"{record.status}: {record.message}")

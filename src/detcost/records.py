@@ -7,7 +7,8 @@ Format history:
   2: `phases_s` (seconds per phase of a case); headers carry `processes` (how many worker
      processes each mode runs in). A version-1 line reads as version 2 with both empty.
   3: `kernels_s` (device seconds per step of the costliest kernels and ops, from
-     torch.profiler, for workloads that ask for it). A version-2 line reads with none.
+     torch.profiler, for workloads that ask for it) and `rank_digests` (every rank's digest,
+     for the distributed family). A version-2 line reads with neither.
 
 Damage is contained to the line it is in: an append first ends a torn last line, and a
 reader skips a torn or malformed line with a ResultsWarning naming the file and line.
@@ -108,6 +109,8 @@ class Record:
     # Device seconds per step of the costliest kernels and ops (torch.profiler), for the
     # workloads that are profiled: where a mode's time goes.
     kernels_s: dict[str, float] = field(default_factory=dict)
+    # Distributed family: the first output digest of every rank, in rank order.
+    rank_digests: list[str] = field(default_factory=list)
     kind: str = "record"
     schema_version: int = SCHEMA_VERSION
 

@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 
 from .cases import Case
 from .errors import DetcostError
-from .modes import get_mode, mode_environment
+from .modes import SAFE_ENVIRONMENT, get_mode, mode_environment
 from .profile import Profile
 from .records import (
     Record,
@@ -37,8 +37,13 @@ from .records import (
     shard_file,
 )
 from .timing import TIMER_PATH
+from .workloads import DISTRIBUTED_FAMILY
 
 PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
+
+
+class NothingSelected(DetcostError):
+    """A worker launch selected no case (a -k filter, say)."""
 LOCK_NAME = ".lock"
 
 
@@ -91,9 +96,14 @@ def gpu_ids(spec: str) -> tuple[str, ...]:
 def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: str,
                    keyword: str | None, attempt: int, replica: int = 1,
                    validate: bool = False, only: Path | None = None,
-                   processes: int = 1, gpus: Sequence[str] = ()) -> list[str]:
+                   processes: int = 1, gpus: Sequence[str] = (),
+                   ranks: int = 0) -> list[str]:
     suffix = f".{attempt}" if attempt else ""
-    cmd = [sys.executable, "-m", "pytest", str(bench_dir), "-q", "-p", "no:cacheprovider",
+    # The distributed family: every rank of a torchrun launch runs the same pytest.
+    launch = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc-per-node", str(ranks), "-m", "pytest"] if ranks
+              else [sys.executable, "-m", "pytest"])
+    cmd = [*launch, str(bench_dir), "-q", "-p", "no:cacheprovider",
            "-o", "addopts=", "-W", "default", "--rootdir", str(bench_dir),
            "--benchmark-timer", TIMER_PATH, "--benchmark-disable-gc",
            "--benchmark-sort", "name",
@@ -173,6 +183,7 @@ class RunOptions:
     validate: bool = False
     only: Path | None = None  # JSON list of case ids
     gpus: tuple[str, ...] = ()  # several: one pytest-xdist worker and shard per GPU
+    ranks: int = 0  # the distributed family's torchrun ranks; 0: every GPU, or 2 on a CPU
 
 
 def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_id: str,
@@ -188,7 +199,8 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
               if len(options.gpus) > 1 else [out])
     outcome = ModeOutcome(mode, out, replica)
     by_id = {c.id: c for c in profile.cases}
-    env = {**os.environ, **mode_environment(get_mode(mode)), "PYTHONUNBUFFERED": "1"}
+    env = {**SAFE_ENVIRONMENT, **os.environ, **mode_environment(get_mode(mode)),
+           "PYTHONUNBUFFERED": "1"}
     if "CUBLAS_WORKSPACE_CONFIG" not in mode_environment(get_mode(mode)):
         env.pop("CUBLAS_WORKSPACE_CONFIG", None)
     started = time.monotonic()
@@ -196,7 +208,7 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
     for attempt in range(len(by_id) + 1):
         cmd = worker_command(bench_dir, mode, profile_arg, out, run_id, keyword, attempt,
                              replica, options.validate, options.only, options.processes,
-                             options.gpus)
+                             options.gpus, options.ranks)
         for shard in shards:
             current_file(shard).unlink(missing_ok=True)
         before = sum(len(_recorded(shard)) for shard in shards)
@@ -220,8 +232,8 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
             # Nothing was being measured: the worker failed on its own (a bad -k, a broken
             # install, an unwritable file). That is the run's error, not a case's.
             if all(plan == [] for plan in plans) or proc.returncode == PYTEST_NO_TESTS:
-                raise DetcostError(f"no case matches -k {keyword!r}" if keyword
-                                   else "the profile selects no case")
+                raise NothingSelected(f"no case matches -k {keyword!r}" if keyword
+                                      else "the profile selects no case")
             with log.open(encoding="utf-8", errors="replace") as f:
                 f.seek(log_start)
                 why = worker_error(f.read())
@@ -236,11 +248,13 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
             raise DetcostError(f"the {mode} worker stopped without progress (exit code "
                                f"{proc.returncode}); see {log}")
         outcome.restarts += 1
-    records = []
+    records, planned = [], set()
     for shard in shards:
         current_file(shard).unlink(missing_ok=True)  # nothing is being measured any more
         records += _recorded(shard)
-        outcome.planned += len(_plan(shard) or [])
+        planned |= set(_plan(shard) or [])
+    records = [r for r in records if r.case_id in planned]  # not another launch's cases
+    outcome.planned = len(planned)
     outcome.recorded = len(records)
     outcome.seconds = time.monotonic() - started
     for r in records:
@@ -306,8 +320,53 @@ def run(profile: Profile, profile_arg: str, modes: Sequence[str], out_dir: Path,
                            "--run-id") from None
     try:
         first = options.replica
-        return [run_mode(profile, profile_arg, mode, out_dir, run_id, bench_dir,
-                         replace(options, replica=replica, processes=processes), progress)
-                for replica in range(first, first + processes) for mode in modes]
+        outcomes, nothing = [], None
+        for replica in range(first, first + processes):
+            for mode in modes:
+                for worker_options in _workers(profile, mode, out_dir, options):
+                    try:
+                        outcomes.append(run_mode(
+                            profile, profile_arg, mode, out_dir, run_id, bench_dir,
+                            replace(options, replica=replica, processes=processes,
+                                    **worker_options), progress))
+                    except NothingSelected as exc:  # -k may match one launch's cases only
+                        nothing = exc
+        if not outcomes and nothing:
+            raise nothing
+        return outcomes
     finally:
         lock.release()
+
+
+def _workers(profile: Profile, mode: str, out_dir: Path, options: RunOptions) -> list[dict]:
+    """The worker launches one process of a mode needs: one for the families that run in a
+    single process, one torchrun launch for the distributed family, each given only its
+    cases (and only those of the families the mode acts on)."""
+    acts_on = get_mode(mode).families
+    wanted = None
+    if options.only:
+        wanted = set(json.loads(options.only.read_text(encoding="utf-8")))
+    launches = []
+    for distributed in (False, True):
+        ids = [c.id for c in profile.cases
+               if (c.family == DISTRIBUTED_FAMILY) == distributed
+               and (not acts_on or c.family in acts_on) and (wanted is None or c.id in wanted)]
+        if not ids:
+            continue
+        kind = "distributed" if distributed else "local"
+        everything = len(ids) == len(profile.cases) and wanted is None
+        only = options.only
+        if not everything:
+            only = out_dir / f"{mode}.{kind}.cases.json"
+            only.write_text(json.dumps(ids), encoding="utf-8")
+        launches.append({"only": only, "ranks": (options.ranks or default_ranks())
+                         if distributed else 0,
+                         "gpus": () if distributed else options.gpus})
+    return launches  # none: the mode acts on no family of this profile (NCCL, say)
+
+
+def default_ranks() -> int:
+    """Every GPU of this host (at least 2: a collective needs two ranks); 2 on a CPU."""
+    import torch
+
+    return max(torch.cuda.device_count(), 2)

@@ -314,6 +314,17 @@ def invariance_md(main: pd.DataFrame) -> str:
         f"\n\n{sentence}" if sentence else "")
 
 
+def distributed_md(main: pd.DataFrame) -> str:
+    table = fr.distributed_table(main)
+    if table.empty:
+        return ("No distributed case was measured (the `distributed` family runs under "
+                "torchrun on a host with two or more GPUs).")
+    view = table.assign(throughput=[f"{v:.3g} {u}" for v, u in
+                                    zip(table["throughput"], table["work_unit"], strict=True)],
+                        slowdown=table["slowdown"].map(_x))
+    return md_table(view.drop(columns=["work_unit"]).rename(columns={"env": "environment"}))
+
+
 def promise_md(main: pd.DataFrame) -> str:
     """Whether deterministic mode gave one output per case, within and across processes."""
     det = main[(main["mode"] == DETERMINISTIC_MODE) & (main["status"] == "ok")]
@@ -371,6 +382,11 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "Common claims about determinism, each judged from the records (every run, not only "
         "the newest): the verdict, the figures behind it and up to five cases that show it.",
         claims,
+        "### Collectives and data-parallel training",
+        "Per case and mode: throughput (bus bandwidth for a collective), slowdown against "
+        "default, and whether the result was the same across repeats, across ranks (all_reduce,"
+        " all_gather and DDP should agree; reduce_scatter and FSDP hold different shards) and "
+        "across two launches.", distributed_md(main),
         "### Batch invariance",
         "One request served in batches of several sizes: does its result change with the "
         "batch? Deterministic mode does not promise it.", invariance_md(main),

@@ -8,6 +8,7 @@ from .attention import ATTENTION_WORKLOADS
 from .base import PASSES, Problem, Setting, Work, Workload, make_step
 from .claims import CLAIM_WORKLOADS
 from .conv import CONV_WORKLOADS
+from .distributed import DISTRIBUTED_WORKLOADS
 from .invariance import INVARIANCE_WORKLOADS
 from .loss import LOSS_WORKLOADS
 from .matmul import MATMUL_WORKLOADS
@@ -25,9 +26,11 @@ WORKLOADS: dict[str, Workload] = {
                         *SCATTER_WORKLOADS, *POOLING_WORKLOADS, *RESAMPLE_WORKLOADS,
                         *PADDING_WORKLOADS, *LOSS_WORKLOADS, *SCAN_WORKLOADS,
                         *VISION_WORKLOADS, *MODEL_WORKLOADS, *INVARIANCE_WORKLOADS,
-                        *CLAIM_WORKLOADS)
+                        *CLAIM_WORKLOADS, *DISTRIBUTED_WORKLOADS)
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(w.family for w in WORKLOADS.values()))
+# Families whose worker is a torchrun launch of several ranks, not one process.
+DISTRIBUTED_FAMILY = "distributed"
 
 
 def get_workload(name: str) -> Workload:
@@ -41,5 +44,5 @@ def get_workload(name: str) -> Workload:
     raise unknown("workload", name, [*WORKLOADS, *registered, "path/to/file.py:NAME"])
 
 
-__all__ = ["FAMILIES", "PASSES", "USER_FAMILY", "WORKLOADS", "Problem", "Setting", "Work",
-           "Workload", "get_workload", "make_step"]
+__all__ = ["DISTRIBUTED_FAMILY", "FAMILIES", "PASSES", "USER_FAMILY", "WORKLOADS", "Problem",
+           "Setting", "Work", "Workload", "get_workload", "make_step"]
