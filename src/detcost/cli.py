@@ -61,9 +61,49 @@ def _split_modes(values: Sequence[str] | None) -> list[str]:
     return modes
 
 
+def _job_argv(args: argparse.Namespace) -> list[str]:
+    """The `detcost run` arguments a submitted job repeats (paths made absolute: the job
+    may start elsewhere); the executor's own, --out and --run-id are the job's."""
+    def path(p):
+        return str(Path(p).resolve()) if Path(p).exists() else p
+
+    def spec(workload):  # path/to/file.py:NAME (a module:NAME stays as it is)
+        file, sep, name = workload.partition(":")
+        return path(file) + sep + name
+
+    argv = ["run", "--case-timeout", str(args.case_timeout), "--replica", str(args.replica),
+            "--gpus", args.gpus]
+    argv += ["--profile", path(args.profile)] if args.profile else []
+    argv += [x for m in args.mode or [] for x in ("--mode", m)]
+    argv += [x for w in args.workload or [] for x in ("--workload", spec(w))]
+    argv += ["-k", args.keyword] if args.keyword else []
+    argv += ["--processes", str(args.processes)] if args.processes else []
+    argv += ["--bench-dir", path(args.bench_dir)] if args.bench_dir else []
+    return argv
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from .executor import submit
+
+    run_id = args.run_id or new_run_id("jobs")
+    merged = submit(_job_argv(args), run_id, args.out, args.executor, args.jobs,
+                    args.gpu_type or (), args.slurm_partition, args.gpus_per_job,
+                    args.job_timeout_min)
+    view = Table(title=f"Jobs of {escape(run_id)} merged into {escape(str(args.out / 'raw'))}")
+    for col in ("job results", "run folder", "what"):
+        view.add_column(col)
+    for m in merged:
+        view.add_row(escape(str(m.source)), escape(m.destination.name), m.action)
+    _stdout().print(view)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from . import frame, runner
     from .report.page import write_run_page
+
+    if args.executor:
+        return cmd_submit(args)
 
     modes = _split_modes(args.mode)
     profile_arg, profile = _load_profile_for_here(args.profile)
@@ -406,6 +446,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gpus", default="1", metavar="all|N",
                      help="spread the cases over this host's GPUs (all, or the first N), one "
                           "pytest-xdist worker each; every case's modes run on one GPU")
+    run.add_argument("--executor", choices=("slurm", "local"),
+                     help="submit the run as jobs through submitit (pip install "
+                          "'detcost[cluster]'), then merge their results here; local runs "
+                          "the jobs on this machine")
+    run.add_argument("--jobs", type=_positive_int, default=1,
+                     help="with --executor: how many hosts to run on, one job each")
+    run.add_argument("--gpu-type", action="append", metavar="CONSTRAINT",
+                     help="with --executor slurm: one job per GPU type (a Slurm constraint), "
+                          "repeatable; replaces --jobs")
+    run.add_argument("--slurm-partition", help="with --executor slurm: the partition")
+    run.add_argument("--gpus-per-job", type=_positive_int, default=1,
+                     help="with --executor: GPUs each job asks for (use with --gpus all)")
+    run.add_argument("--job-timeout-min", type=_positive_int, default=120,
+                     help="with --executor: each job's time limit in minutes")
     run.add_argument("--replica", type=_positive_int, default=1,
                      help="number of the first process (3 adds processes 3, 4, ... to an "
                           "existing run)")
