@@ -60,9 +60,13 @@ def test_malformed_profiles_get_one_line_errors(snippet, message):
 def test_builtin_profiles_load_and_unknown_names_fail(tmp_path):
     from detcost.workloads import FAMILIES, WORKLOADS
 
-    smoke, standard, full = (load_profile(n) for n in ("smoke", "standard", "full"))
+    smoke, standard, full, dist = (load_profile(n) for n in ("smoke", "standard", "full",
+                                                               "distributed"))
     assert {c.workload for c in smoke.cases} == set(WORKLOADS)  # smoke touches everything
-    assert {c.workload for c in full.cases} == set(WORKLOADS)
+    # full is for one GPU; the distributed family has a profile of its own, for several
+    local = {n for n, w in WORKLOADS.items() if w.family != "distributed"}
+    assert {c.workload for c in full.cases} == local
+    assert {c.family for c in dist.cases} == {"distributed"}
     assert {c.family for c in standard.cases} == {"conv", "attention", "scatter", "claims"}
     assert set(FAMILIES) >= {"matmul", "pooling", "resample", "padding", "loss", "scan",
                              "vision"}

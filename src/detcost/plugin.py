@@ -97,20 +97,30 @@ class Worker:
         # Under torchrun (the distributed family): a process group of every rank, after the
         # mode (deterministic mode changes how NCCL's group is made); rank 0 writes.
         self.distributed = "WORLD_SIZE" in os.environ
-        self.rank = 0
+        self.rank, self.cannot = 0, ""
         if self.distributed:
-            self.rank, self.device = _join_process_group(self.device)
+            ranks = int(os.environ["WORLD_SIZE"])
+            if self.device.type == "cuda" and torch.cuda.device_count() < ranks:
+                # NCCL needs a GPU per rank: rank 0 records why, and the others wait for it
+                self.rank = int(os.environ.get("RANK", "0"))
+                self.cannot = (f"the distributed family needs one GPU per rank: {ranks} "
+                               f"ranks, {torch.cuda.device_count()} GPU(s) here")
+            else:
+                self.rank, self.device = _join_process_group(self.device)
         # Measured before the first case even when resuming: it also warms the GPU up.
         self.ceilings = measure_ceilings() if self.rank == 0 else {}
         self.done = self._start_file()
         self.families: set[str] = set()  # those with a benchmark module, seen at collection
 
     def _start_file(self) -> set[str]:
+        together = self.distributed and not self.cannot
         if self.rank != 0:  # rank 0 writes the header first; then every rank reads
+            if not together:
+                return set()
             _barrier()
             return {r.case_id for r in read_run_file(self.out)[1]}
         done = self._open_file()
-        if self.distributed:
+        if together:
             _barrier()
         return done
 
@@ -158,6 +168,13 @@ def _gather(value):
     values = [None] * dist.get_world_size()
     dist.all_gather_object(values, value)
     return values
+
+
+def _skipped(case: Case, worker: Worker) -> Record:
+    return Record(run_id=worker.run_id, mode=worker.mode.name, case_id=case.id,
+                  family=case.family, workload=case.workload, params=case.param_dict,
+                  pass_=case.pass_, dtype=case.dtype, precision=case.precision,
+                  status="skipped", message=worker.cannot, replica=worker.replica)
 
 
 def _runs_here(worker: Worker, family: str) -> bool:
@@ -261,6 +278,10 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
     def measure(case) -> Record:
         benchmark.extra_info.update({"case_id": case.id, "mode": worker.mode.name,
                                      "family": case.family})
+        if worker.cannot:
+            if worker.rank == 0:
+                append(worker.out, _skipped(case, worker))
+            pytest.skip(worker.cannot)
         record = run_case(case, worker.profile.measure, worker.device,
                           lambda step, rounds, its: time_rounds(benchmark, step, rounds, its),
                           worker.run_id, worker.mode.name, worker.replica, worker.validate)

@@ -36,7 +36,7 @@ from .errors import DetcostError, unknown
 from .precision import DTYPES, PRECISIONS
 from .workloads import PASSES, get_workload
 
-BUILTIN = ("smoke", "standard", "full")
+BUILTIN = ("smoke", "standard", "full", "distributed")
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,12 @@ def _data_parallel(p: Mapping, s: Setting, shard: bool) -> Problem:
         model = DistributedDataParallel(block, device_ids=[s.device.index]
                                         if s.device.type == "cuda" else None)
     x = _rank_inputs(s, rank, batch * seq * hidden).view(batch, seq, hidden)
-    x = x if s.reference else x.float()
-    train_step, restore = _training(block, lambda: model(x).float().pow(2).mean(), s)
+    # A regression target of its own per rank: the block ends in a layer norm, so the mean
+    # square of its output alone is a constant, and its gradients would be rounding noise.
+    target = _rank_inputs(s, rank + world, batch * seq * hidden).view(batch, seq, hidden)
+    x, target = (x, target) if s.reference else (x.float(), target.float())
+    train_step, restore = _training(
+        block, lambda: (model(x).float() - target.float()).pow(2).mean(), s)
     restore()
 
     dist = _world()[0]
