@@ -264,32 +264,52 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
 
 def _follow(proc: subprocess.Popen, shards: list[Path], case_timeout_s: float, mode: str,
             progress: Progress | None, poll_s: float) -> set[Path]:
-    """Wait for the worker(s), reporting progress; kill them if one shard's case outlasts
-    the timeout. Returns the shards that stalled (empty unless killed for time)."""
+    """Wait for the worker(s), reporting progress; kill them when a case outlasts the
+    timeout. A case's time counts from when its worker named it (or from its last record,
+    if later): starting a worker (imports, the ceilings) and finishing one are not a case,
+    and get a longer allowance. Returns the shards that stalled (empty unless killed)."""
+    started = time.time()
     counts = dict.fromkeys(shards, -1)
-    changed = dict.fromkeys(shards, time.monotonic())
+    changed = dict.fromkeys(shards, started)
     while proc.poll() is None:
         time.sleep(poll_s)
-        now = time.monotonic()
+        now = time.time()
         moved = False
         for shard in shards:
-            count = len(_recorded_quietly(shard))
-            if count != counts[shard]:
-                counts[shard], changed[shard], moved = count, now, True
+            records = _recorded_quietly(shard)
+            if len(records) != counts[shard]:
+                counts[shard], changed[shard], moved = len(records), now, True
         if moved and progress:
             plans = [_plan(shard) for shard in shards]
             if all(plan is not None for plan in plans):
                 last = _recorded_quietly(max(shards, key=lambda sh: changed[sh]))
                 progress(mode, sum(counts.values()), sum(len(p) for p in plans),
                          last[-1].case_id if last else "")
-        stalled = {shard for shard in shards if now - changed[shard] > case_timeout_s
-                   and _current(shard) is not None and _plan(shard)
-                   and counts[shard] < len(_plan(shard) or [])}
-        if stalled or (len(shards) == 1 and now - changed[shards[0]] > case_timeout_s):
+        stalled = {shard for shard in shards
+                   if _stalled(shard, changed[shard], now, case_timeout_s)}
+        if stalled:
             proc.kill()
             proc.wait()
-            return stalled or set(shards)
+            return stalled
     return set()
+
+
+OUTSIDE_CASES_S = 900.0  # a worker starting or finishing, with no case named: its allowance
+
+
+def _stalled(shard: Path, last_record: float, now: float, case_timeout_s: float) -> bool:
+    """Whether the case this shard's worker measures has outlasted the timeout (or the
+    worker has spent far too long outside any case)."""
+    marker = current_file(shard)
+    try:
+        named_at = marker.stat().st_mtime
+        naming = marker.read_text(encoding="utf-8").strip()
+    except OSError:  # no case named yet: starting up
+        return now - last_record > max(case_timeout_s, OUTSIDE_CASES_S)
+    recorded = {r.case_id for r in _recorded_quietly(shard)}
+    if naming in recorded:  # between cases, or finishing
+        return now - last_record > max(case_timeout_s, OUTSIDE_CASES_S)
+    return now - max(named_at, last_record) > case_timeout_s
 
 
 def _recorded_quietly(out: Path) -> list[Record]:
