@@ -47,6 +47,9 @@ SMALL = {
             "heads": 2},
     "row_matmul": {"batch": 4, "k": 32, "n": 16},
     "dropout": {"n": 256},
+    "collective": {"mb": 1},
+    "ddp": {"batch": 2, "seq": 4, "hidden": 16, "heads": 2},
+    "fsdp": {"batch": 2, "seq": 4, "hidden": 16, "heads": 2},
     "detection": {"batch": 1, "image": 128, "classes": 5, "boxes": 3},
     "after_allocations": {"n": 16, "blocks": 8},
     "row_softmax": {"batch": 4, "n": 64},
@@ -61,8 +64,22 @@ CHOICES = [(name, key, value) for name, w in WORKLOADS.items()
            for value in spec.choices]
 
 
+def _single_rank_group(tmp_dir):
+    """A gloo process group of one rank, for the distributed family in this process (torchrun
+    launches of two ranks are tested in test_distributed.py)."""
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("gloo", init_method=f"file://{tmp_dir}/store", rank=0,
+                                world_size=1)
+
+
 def build(name, pass_="fwd", dtype="float32", reference=False, **over):
     w = get_workload(name)
+    if w.family == "distributed":
+        import tempfile
+
+        _single_rank_group(tempfile.mkdtemp())
     params = {**w.defaults, **SMALL[name], **over}
     setting = Setting(CPU, dtype, seed=3, reference=reference)
     problem = w.build(params, setting)

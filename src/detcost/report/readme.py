@@ -385,7 +385,7 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "### Collectives and data-parallel training",
         "Per case and mode: throughput (bus bandwidth for a collective), slowdown against "
         "default, and whether the result was the same across repeats, across ranks (all_reduce,"
-        " all_gather and DDP should agree; reduce_scatter and FSDP hold different shards) and "
+        " all_gather and DDP should agree; reduce_scatter and FSDP keep a shard each) and "
         "across two launches.", distributed_md(main),
         "### Batch invariance",
         "One request served in batches of several sizes: does its result change with the "

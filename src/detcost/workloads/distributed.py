@@ -45,8 +45,12 @@ def build_collective(p: Mapping, s: Setting) -> Problem:
     import torch
 
     dist, rank, world = _world()
-    op, item = p["op"], s.torch_dtype.itemsize
+    # The message's size in the case's dtype (the float64 reference sends as many elements)
+    op, item = p["op"], getattr(torch, s.dtype).itemsize
     n = int(p["mb"]) * 2**20 // item // world * world  # divisible by the world size
+    # torch 2.14 renamed the tensor forms; older torch has only the old names
+    gather = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
+    scatter = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
     x = _rank_inputs(s, rank, n)
     if op == "all_reduce":
         def forward():
@@ -57,16 +61,17 @@ def build_collective(p: Mapping, s: Setting) -> Problem:
     elif op == "reduce_scatter":
         def forward():
             out = torch.empty(n // world, dtype=x.dtype, device=x.device)
-            dist.reduce_scatter_tensor(out, x)
+            scatter(out, x)
             return out
         bus = (world - 1) / world * n * item
     else:
         def forward():
             out = torch.empty(n * world, dtype=x.dtype, device=x.device)
-            dist.all_gather_into_tensor(out, x)
+            gather(out, x)
             return out
         bus = (world - 1) * n * item
-    return Problem(forward, [], {"fwd": Work(bytes=bus)})
+    # One rank moves nothing between ranks (bus bandwidth 0): its own bytes stand in
+    return Problem(forward, [], {"fwd": Work(bytes=bus if world > 1 else n * item)})
 
 
 def _block(p: Mapping, s: Setting):
