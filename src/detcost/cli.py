@@ -89,13 +89,18 @@ def cmd_submit(args: argparse.Namespace) -> int:
     merged = submit(_job_argv(args), run_id, args.out, args.executor, args.jobs,
                     args.gpu_type or (), args.slurm_partition, args.gpus_per_job,
                     args.job_timeout_min)
-    view = Table(title=f"Jobs of {escape(run_id)} merged into {escape(str(args.out / 'raw'))}")
-    for col in ("job results", "run folder", "what"):
+    print_merged(merged, f"Jobs of {run_id} merged into {args.out / 'raw'}")
+    return 0
+
+
+def print_merged(merged, title: str) -> None:
+    """What a merge did: each run folder found, where it went, and whether it was copied."""
+    view = Table(title=escape(title))
+    for col in ("from", "to", "what"):
         view.add_column(col)
     for m in merged:
         view.add_row(escape(str(m.source)), escape(m.destination.name), m.action)
     _stdout().print(view)
-    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -347,13 +352,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     from .merge import merge_results
 
-    merged = merge_results(args.sources, args.out)
-    view = Table(title=f"Merged into {escape(str(args.out / 'raw'))}")
-    for col in ("from", "to", "what"):
-        view.add_column(col)
-    for m in merged:
-        view.add_row(escape(str(m.source)), escape(m.destination.name), m.action)
-    _stdout().print(view)
+    print_merged(merge_results(args.sources, args.out), f"Merged into {args.out / 'raw'}")
     return 0
 
 
