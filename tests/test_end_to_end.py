@@ -16,8 +16,10 @@ MODES = ("default", "deterministic")
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
+    # smoke touches every workload (models, a detector, torchrun launches): minutes on a CPU,
+    # and more on a loaded one
     done = run_cli("run", "--profile", "smoke", "--mode", ",".join(MODES), "--out", str(out),
-                   "--run-id", "e2e")
+                   "--run-id", "e2e", timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     return out / "raw" / "e2e", done
 
