@@ -94,6 +94,29 @@ def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
     return folder
 
 
+def write_records(folder: Path, records: list[dict], run_id: str = "r", gpu: str = "GPU-A",
+                  started_at: str = "t") -> Path:
+    """Case records into `folder`, one mode file (with its header) per mode and replica.
+    Each dict sets the fields that matter to a test (at least mode and case_id); the rest
+    take plain defaults: one ok measurement of 1 s with one digest."""
+    from detcost.records import Header, Record, append, mode_file_name
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for fields in records:
+        mode, replica = fields["mode"], fields.get("replica", 1)
+        path = folder / mode_file_name(mode, replica)
+        if not path.exists():
+            append(path, Header(run_id=run_id, mode=mode, mode_description="", knobs={},
+                                environment={"gpu": gpu, "torch": "2.11.0"}, profile={},
+                                started_at=started_at, replica=replica))
+        append(path, Record(**{
+            "run_id": run_id, "family": "scatter", "workload": "w", "params": {},
+            "pass_": "fwd", "dtype": "float32", "precision": "highest", "status": "ok",
+            "times_s": [1.0], "iterations": 1, "work_unit": "GB/s", "work_amount": 1.0,
+            "repeats": 2, "distinct_digests": 1, "digest": "d", **fields}))
+    return folder
+
+
 @pytest.fixture
 def two_gpu_results(tmp_path: Path) -> Path:
     raw = tmp_path / "results" / "raw"

@@ -2,28 +2,18 @@
 records and refuted by another, and says what to run when its data is missing."""
 
 import pytest
+from conftest import write_records
 
 from detcost import claims, frame
-from detcost.records import Header, Record, append, mode_file_name
 
 
 def _write(folder, rows):
     """rows: (mode, replica, case_id, family, workload, params, pass_, dtype, precision,
     digest, distinct_digests, error_vs_float64)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for mode, replica, *case in rows:
-        path = folder / mode_file_name(mode, replica)
-        if not path.exists():
-            append(path, Header(run_id="r", mode=mode, mode_description="", knobs={},
-                                environment={"gpu": "GPU-A", "torch": "2.11.0"}, profile={},
-                                started_at="t", replica=replica))
-        case_id, family, workload, params, pass_, dtype, precision, digest, distinct, err = case
-        append(path, Record(
-            run_id="r", mode=mode, case_id=case_id, family=family, workload=workload,
-            params=params, pass_=pass_, dtype=dtype, precision=precision, status="ok",
-            times_s=[1.0], iterations=1, work_unit="GB/s", work_amount=1.0, repeats=4,
-            distinct_digests=distinct, digest=digest, error_vs_float64=err, replica=replica))
-    return frame.load([folder])
+    keys = ("mode", "replica", "case_id", "family", "workload", "params", "pass_", "dtype",
+            "precision", "digest", "distinct_digests", "error_vs_float64")
+    return frame.load([write_records(folder, [{**dict(zip(keys, row, strict=True)),
+                                                "repeats": 4} for row in rows])])
 
 
 def _verdict(claim, data):

@@ -1,7 +1,7 @@
 import math
 
 import pytest
-from conftest import ALL_SYNTHETIC_MODES, write_synthetic_run
+from conftest import ALL_SYNTHETIC_MODES, write_records, write_synthetic_run
 
 from detcost import frame
 
@@ -90,21 +90,12 @@ def test_a_comparison_says_when_its_modes_ran_on_different_machine_starts(tmp_pa
 
 
 def test_batch_invariance_compares_one_request_across_batch_sizes(tmp_path):
-    from detcost.records import Header, Record, append, mode_file_name
-
     digests = {"default": {1: "a", 8: "a", 64: "b"}, "deterministic": {1: "c", 8: "c", 64: "c"}}
-    for mode, by_batch in digests.items():
-        path = tmp_path / mode_file_name(mode, 1)
-        append(path, Header(run_id="r", mode=mode, mode_description="", knobs={},
-                            environment={"gpu": "GPU-A", "torch": "2.11.0"}, profile={},
-                            started_at="t", replica=1))
-        for batch, digest in by_batch.items():
-            append(path, Record(
-                run_id="r", mode=mode, case_id=f"row_matmul(batch={batch},k=4)-fwd-float32-high",
-                family="invariance", workload="row_matmul", params={"batch": batch, "k": 4},
-                pass_="fwd", dtype="float32", precision="high", status="ok", times_s=[1.0],
-                iterations=1, work_unit="TFLOP/s", work_amount=1.0, repeats=2,
-                distinct_digests=1, digest=digest))
+    write_records(tmp_path, [
+        {"mode": mode, "case_id": f"row_matmul(batch={batch},k=4)-fwd-float32-high",
+         "family": "invariance", "workload": "row_matmul", "params": {"batch": batch, "k": 4},
+         "precision": "high", "digest": digest}
+        for mode, by_batch in digests.items() for batch, digest in by_batch.items()])
     table = frame.batch_invariance(frame.load([tmp_path])).set_index("mode")
     assert table.loc["default", "request"] == "row_matmul(k=4)"
     assert not table.loc["default", "invariant"] and table.loc["default", "differs_at"] == [64]
@@ -113,21 +104,13 @@ def test_batch_invariance_compares_one_request_across_batch_sizes(tmp_path):
 
 
 def test_kernel_growth_names_what_grew_and_its_share(tmp_path):
-    from detcost.records import Header, Record, append, mode_file_name
-
     kernels = {"default": {"gemm": 0.010, "scatter_atomic": 0.002, "copy": 0.001},
                "deterministic": {"gemm": 0.010, "sort": 0.004, "segment_reduce": 0.002,
                                  "copy": 0.001}}
-    for mode, table in kernels.items():
-        path = tmp_path / mode_file_name(mode, 1)
-        append(path, Header(run_id="r", mode=mode, mode_description="", knobs={},
-                            environment={"gpu": "GPU-A", "torch": "2.11.0"}, profile={},
-                            started_at="t", replica=1))
-        append(path, Record(
-            run_id="r", mode=mode, case_id="gpt(b=1)-fwdbwd-bfloat16-highest", family="model",
-            workload="gpt", params={}, pass_="fwdbwd", dtype="bfloat16", precision="highest",
-            status="ok", times_s=[1.0], iterations=1, work_unit="tokens/s", work_amount=1.0,
-            repeats=2, distinct_digests=1, digest="d", kernels_s=table))
+    write_records(tmp_path, [
+        {"mode": mode, "case_id": "gpt(b=1)-fwdbwd-bfloat16-highest", "family": "model",
+         "workload": "gpt", "pass_": "fwdbwd", "dtype": "bfloat16", "kernels_s": table}
+        for mode, table in kernels.items()])
     growth = frame.kernel_growth(frame.load([tmp_path]))
     assert list(growth["kernel"]) == ["sort", "segment_reduce"]  # grew; gemm and copy did not
     assert growth["growth_ms"].tolist() == pytest.approx([4.0, 2.0])

@@ -1,6 +1,6 @@
 import pandas as pd
 import pytest
-from conftest import write_synthetic_run
+from conftest import write_records, write_synthetic_run
 
 from detcost import frame
 from detcost.errors import DetcostError
@@ -76,23 +76,16 @@ def test_knob_table_counts_each_modes_cases(two_gpu_results):
     assert "| GPU-A | scatter | 1.00x (2) | 2.00x (1) |" in text  # put raised
 
 
-def _model_run(folder, slow_eager, slow_compiled):
-    from detcost.records import Header, Record, append, mode_file_name
-
-    for mode in ("default", "deterministic"):
-        path = folder / mode_file_name(mode, 1)
-        append(path, Header(run_id="m", mode=mode, mode_description="", knobs={},
-                            environment={"gpu": "GPU-A", "torch": "2.11.0"}, replica=1,
-                            profile={}, started_at="t"))
-        for compile_, slow in (("eager", slow_eager), ("inductor", slow_compiled)):
-            factor = slow if mode == "deterministic" else 1.0
-            append(path, Record(
-                run_id="m", mode=mode, case_id=f"vit(batch=2,compile={compile_})-fwd-bfloat16-"
-                "highest", family="model", workload="vit", params={}, pass_="fwd",
-                dtype="bfloat16", precision="highest", status="ok",
-                times_s=[factor * t for t in (1.0, 1.01, 0.99)], iterations=1,
-                work_unit="samples/s", work_amount=2.0, repeats=2, distinct_digests=1,
-                digest="d", knobs={"inductor_deterministic": mode == "deterministic"}))
+def _model_run(folder, slow_eager, slow_compiled, run_id="m", started_at="t",
+               compiles=("eager", "inductor")):
+    write_records(folder, [
+        {"mode": mode, "case_id": f"vit(batch=2,compile={compile_})-fwd-bfloat16-highest",
+         "family": "model", "workload": "vit", "dtype": "bfloat16", "work_unit": "samples/s",
+         "times_s": [(slow if mode == "deterministic" else 1.0) * t for t in (1.0, 1.01, 0.99)],
+         "knobs": {"inductor_deterministic": mode == "deterministic"}}
+        for mode in ("default", "deterministic")
+        for compile_, slow in (("eager", slow_eager), ("inductor", slow_compiled))
+        if compile_ in compiles], run_id=run_id, started_at=started_at)
 
 
 def test_compile_costs_pair_eager_and_compiled_steps(tmp_path):
@@ -105,3 +98,15 @@ def test_compile_costs_pair_eager_and_compiled_steps(tmp_path):
     assert row["compiled_low"] <= row["compiled"] <= row["compiled_high"]
     assert "| GPU-A · torch 2.11.0 | vit(batch=2) fwd | bfloat16 | 1.20x" in compile_md(
         frame.load([tmp_path]))
+
+
+def test_compile_costs_pair_within_a_run_when_a_newer_run_has_only_eager(tmp_path):
+    _model_run(tmp_path / "old", slow_eager=1.2, slow_compiled=1.5, run_id="old",
+               started_at="2026-01-01")
+    _model_run(tmp_path / "new", slow_eager=1.3, slow_compiled=0, run_id="new",
+               started_at="2026-02-01", compiles=("eager",))
+    data = frame.load([tmp_path / "old", tmp_path / "new"])
+    costs = frame.compile_costs(data)
+    assert costs["run_id"].tolist() == ["old"]  # the newest run that measured both
+    assert costs.iloc[0]["eager"] == pytest.approx(1.2)
+    assert frame.compile_costs(frame.latest(data)).empty  # why it needs every run

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .environment import label, machine
 from .errors import DetcostError, ResultsWarning
+from .kernels import only_kernels
 from .modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .records import read_run_file, run_files
 from .timing import median_iqr
@@ -443,7 +444,11 @@ def _flag(value: Any) -> bool | None:
 def compile_costs(frame: pd.DataFrame) -> pd.DataFrame:
     """Deterministic mode's cost on each case measured both eager and under torch.compile
     (the case ids differ only in `compile=`): the two slowdowns side by side, with the
-    Inductor deterministic flag that deterministic mode's compiled records read back."""
+    Inductor deterministic flag that deterministic mode's compiled records read back.
+
+    Eager and compiled pair within one run (one machine start), and the newest run that
+    measured both stands for the case: give it every run, not `latest`, which can take
+    the eager case from a newer run than the compiled one."""
     columns = ["env", "run_id", "case", "pass_", "dtype", "eager", "eager_low", "eager_high",
                "compiled", "compiled_low", "compiled_high", "inductor_deterministic"]
     comparison = compare_modes(frame)
@@ -454,6 +459,8 @@ def compile_costs(frame: pd.DataFrame) -> pd.DataFrame:
     pairs = eager.merge(compiled, on=["env", "run_id", "case_id"], suffixes=("", "_c"))
     if pairs.empty:
         return pd.DataFrame(columns=columns)
+    order = pairs["run_id"].map(run_order(frame))
+    pairs = pairs[order == order.groupby([pairs["env"], pairs["case_id"]]).transform("max")]
     flags = frame[(frame["mode"] == DETERMINISTIC_MODE) & (frame["status"] == "ok")]
     flag = {(r.env, r.run_id, r.case_id.replace(*COMPILE_SWITCH[::-1])): r.inductor_deterministic
             for r in flags.itertuples()}
@@ -515,7 +522,7 @@ def kernel_growth(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
         return pd.DataFrame(columns=columns)
     ok = frame[(frame["status"] == "ok") & (frame["replica"] == 1)
                & frame["kernels_s"].map(bool)]
-    sides = {m: {(r.env, r.run_id, r.case_id): r.kernels_s
+    sides = {m: {(r.env, r.run_id, r.case_id): only_kernels(r.kernels_s)
                  for r in ok[ok["mode"] == m].itertuples()} for m in (baseline, mode)}
     rows = []
     for key, after in sides[mode].items():

@@ -4,6 +4,7 @@ that grew under deterministic mode (frame.kernel_growth)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from typing import Any
 STEPS = 1
 TOP = 25  # entries kept per record
 NAME_CHARS = 160  # kernel names are long template instantiations
+OP_NAME = re.compile(r"^[A-Za-z_][\w.]*::[\w.]+$")  # aten::fill_, torchvision::roi_align
 
 
 def _self_seconds(event: Any, device: bool) -> float:
@@ -26,10 +28,20 @@ def _self_seconds(event: Any, device: bool) -> float:
     return float(micros) / 1e6
 
 
+def only_kernels(times: dict[str, float]) -> dict[str, float]:
+    """A device profile's kernels without its ops. Profiles taken before kernel_times kept
+    device events only (the H100 runs of 2026-11-23) list each op (`aten::fill_`) beside
+    the kernels it launched, which counts that time twice. A CPU profile is ops only and
+    stays whole."""
+    kernels = {k: v for k, v in times.items() if not OP_NAME.match(k)}
+    return kernels or times
+
+
 def kernel_times(step: Callable[[], Any], cuda: bool, steps: int = STEPS,
                  top: int = TOP) -> dict[str, float]:
     """Seconds per step of the `top` costliest kernels (CUDA) or ops (CPU)."""
     import torch
+    from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
@@ -40,6 +52,8 @@ def kernel_times(step: Callable[[], Any], cuda: bool, steps: int = STEPS,
             torch.cuda.synchronize()
     totals: dict[str, float] = {}
     for event in prof.key_averages():
+        if cuda and event.device_type == DeviceType.CPU:
+            continue  # an op: its "self" device time is its kernels' time, counted as them
         seconds = _self_seconds(event, cuda)
         if seconds > 0:
             name = event.key[:NAME_CHARS]

@@ -67,9 +67,7 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
     """The whole measurement of one case; never raises for a failure of the case itself."""
     import torch
 
-    base = {"run_id": run_id, "mode": mode, "case_id": case.id, "family": case.family,
-            "workload": case.workload, "params": case.param_dict, "pass_": case.pass_,
-            "dtype": case.dtype, "precision": case.precision, "replica": replica}
+    base = case.record_fields(run_id, mode, replica)
     started = time.perf_counter()
     reason = case.skip_reason()
     if reason:

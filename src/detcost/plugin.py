@@ -171,10 +171,8 @@ def _gather(value):
 
 
 def _skipped(case: Case, worker: Worker) -> Record:
-    return Record(run_id=worker.run_id, mode=worker.mode.name, case_id=case.id,
-                  family=case.family, workload=case.workload, params=case.param_dict,
-                  pass_=case.pass_, dtype=case.dtype, precision=case.precision,
-                  status="skipped", message=worker.cannot, replica=worker.replica)
+    return Record(**case.record_fields(worker.run_id, worker.mode.name, worker.replica),
+                  status="skipped", message=worker.cannot)
 
 
 def _runs_here(worker: Worker, family: str) -> bool:

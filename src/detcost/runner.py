@@ -168,10 +168,7 @@ def worker_error(log_text: str) -> str:
 
 
 def _failure_record(case: Case, run_id: str, mode: str, message: str, replica: int) -> Record:
-    return Record(run_id=run_id, mode=mode, case_id=case.id, family=case.family,
-                  workload=case.workload, params=case.param_dict, pass_=case.pass_,
-                  dtype=case.dtype, precision=case.precision, status="error", message=message,
-                  replica=replica)
+    return Record(**case.record_fields(run_id, mode, replica), status="error", message=message)
 
 
 @dataclass(frozen=True)

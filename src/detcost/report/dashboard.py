@@ -91,7 +91,7 @@ def findings_html(frame: pd.DataFrame, all_modes: pd.DataFrame | None = None) ->
 
 
 def _figures(frame: pd.DataFrame, comparison: pd.DataFrame, all_modes: pd.DataFrame,
-             cross_env: bool) -> list:
+             compiled: pd.DataFrame, cross_env: bool) -> list:
     """Several environments: the views that set them side by side (each environment's
     page has the rest). One environment: every figure."""
     spread = fr.across_processes(frame, "default")
@@ -101,7 +101,7 @@ def _figures(frame: pd.DataFrame, comparison: pd.DataFrame, all_modes: pd.DataFr
         return [figures.slowdown_across_environments(comparison), *shared]
     return [figures.slowdown_by_case(comparison), figures.variance_by_mode(frame),
             figures.knob_attribution(all_modes),
-            figures.compile_against_eager(fr.compile_costs(frame)),
+            figures.compile_against_eager(compiled),
             figures.batch_invariance_view(fr.batch_invariance(frame)),
             figures.throughput_by_precision(frame),
             figures.accuracy_vs_throughput(frame), *shared]
@@ -149,7 +149,8 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
         body.append("<p>No comparison: run both the default and the deterministic mode.</p>")
     body.append("<h2>Figures</h2>")
     body += [figure_div(f, f"{stem}-fig{i}")
-             for i, f in enumerate(_figures(frame, comparison, all_modes, cross_env))]
+             for i, f in enumerate(_figures(frame, comparison, all_modes,
+                                               fr.compile_costs(measured), cross_env))]
     if len(validation):
         body += ["<h2>Timer validation</h2>", '<p class="note">The suite\'s timer against '
                  "CUDA events (and triton's do_bench, which flushes L2 before every call) on "
