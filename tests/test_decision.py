@@ -40,6 +40,13 @@ def test_table_from_results(two_gpu_results):
     assert a.loc["conv", "verdict"] == "ship"
 
 
+def test_the_claims_evidence_is_not_a_family_to_decide_on(two_gpu_results):
+    comparison = frame.compare_modes(frame.load([two_gpu_results / "raw"]))
+    as_claims = comparison.assign(family=comparison["family"].replace("conv", "claims"))
+    families = set(decision_table(as_claims, 1.10)["family"])
+    assert "claims" not in families and {"scatter", "all"} <= families
+
+
 def test_nondeterministic_by_default_counts_over_what_default_mode_measured(tmp_path):
     from conftest import write_synthetic_run
 

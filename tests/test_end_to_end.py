@@ -1,6 +1,7 @@
 """The whole flow on the CPU: `detcost run` of the smoke profile in two modes, each in its
 own process, then the records and the page it wrote."""
 
+import json
 import math
 
 import pytest
@@ -112,3 +113,7 @@ def test_model_steps_are_profiled_and_their_growth_attributed(smoke_run):
     growth = frame.kernel_growth(data)
     assert set(growth["case_id"]) <= set(models["case_id"])
     assert (growth["growth_ms"] > 0).all()
+    for path in smoke_run[0].glob("*.jsonl"):  # profiled after the process timed every case
+        kinds = [json.loads(line)["kind"] for line in path.read_text().splitlines()]
+        if "kernels" in kinds:
+            assert kinds.index("kernels") > max(i for i, k in enumerate(kinds) if k == "record")

@@ -6,6 +6,7 @@ from detcost.errors import DetcostError, ResultsWarning
 from detcost.records import (
     SCHEMA_VERSION,
     Header,
+    KernelProfile,
     Record,
     append,
     mode_file_name,
@@ -35,6 +36,22 @@ def test_round_trip(tmp_path):
     assert h.mode == "default" and h.schema_version == SCHEMA_VERSION
     assert [r.case_id for r in records] == ["a", "b"]
     assert records[0].times_s == [1e-3, 2e-3] and records[1].status == "unsupported"
+
+
+def test_a_profile_line_lands_in_its_cases_record(tmp_path):
+    path = tmp_path / "default.jsonl"
+    append(path, header())
+    append(path, record("a"))
+    append(path, record("a", replica=2))
+    append(path, record("b", message="no float64 reference"))
+    for case, replica, kernels, why in [("a", 1, {"gemm": 1e-3}, ""), ("b", 1, {}, "no CUPTI"),
+                                        ("gone", 1, {"x": 1.0}, "")]:
+        append(path, KernelProfile(run_id="r", mode="default", case_id=case, replica=replica,
+                                   kernels_s=kernels, message=why))
+    _, records = read_run_file(path)
+    assert [(r.case_id, r.replica, r.kernels_s) for r in records] == [
+        ("a", 1, {"gemm": 1e-3}), ("a", 2, {}), ("b", 1, {})]
+    assert records[2].message == "no float64 reference; no CUPTI"
 
 
 def test_status_must_be_known():

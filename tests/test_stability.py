@@ -1,6 +1,7 @@
 """Intervals over processes, stability between runs and the regression gate."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import run_cli, write_synthetic_run
 
@@ -98,3 +99,14 @@ def test_runs_are_paired_within_a_profile(tmp_path):
     write_synthetic_run(raw / "f1", "GPU-A", "full-1", started_at="3", profile="full")
     write_synthetic_run(raw / "b1", "GPU-B", "other", started_at="4", profile="standard")
     assert frame.rerun_pairs(frame.load([raw])) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]
+
+
+def test_a_newer_run_with_no_case_in_common_is_not_paired(tmp_path):
+    raw = tmp_path / "raw"
+    write_synthetic_run(raw / "s1", "GPU-A", "std-1", started_at="1", profile="standard")
+    write_synthetic_run(raw / "s2", "GPU-A", "std-2", started_at="2", profile="standard")
+    data = frame.load([raw])
+    other = data[data["run_id"] == "std-2"].assign(run_id="std-3", started_at="3",
+                                                   case_id=lambda d: "other-" + d["case_id"])
+    both = pd.concat([data, other], ignore_index=True)
+    assert frame.rerun_pairs(both) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]

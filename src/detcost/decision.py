@@ -8,6 +8,8 @@ import pandas as pd
 from .frame import family_summary
 
 DEFAULT_BUDGET = 1.10  # "I accept 10%"
+# Workloads that exist as the data behind a claim (claims.py): their speed decides nothing.
+EVIDENCE_FAMILIES = ("claims",)
 # SDPA with only cuDNN allowed: deterministic mode removes it from selection (no alert).
 BACKEND_EXCLUDED = "No available kernel"
 
@@ -44,6 +46,7 @@ def recommend(row: pd.Series, budget: float) -> tuple[str, str]:
 
 
 def decision_table(comparison: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> pd.DataFrame:
+    comparison = comparison[~comparison["family"].isin(EVIDENCE_FAMILIES)]
     summary = family_summary(comparison)
     if summary.empty:
         return summary

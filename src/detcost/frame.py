@@ -345,14 +345,19 @@ def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINI
 
 
 def rerun_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """(environment, older run, newer run): the two newest runs of each profile in each
-    environment, the pairs whose stability is worth showing."""
+    """(environment, older run, newer run): per profile and environment, the newest run and
+    the newest run before it that measured a case in common (runs of a profile cut with -k
+    may share none), the pairs whose stability is worth showing."""
     pairs = []
     measured = frame[frame["validation"].isna()] if "validation" in frame else frame
     for (env, _), g in measured.groupby(["env", "profile"], sort=True):
-        runs = run_order(g).sort_values().index
-        if len(runs) >= 2:
-            pairs.append((str(env), runs[-2], runs[-1]))
+        runs = list(run_order(g).sort_values().index)
+        cases = {run: set(g.loc[g["run_id"] == run, "case_id"]) for run in runs}
+        pair = next(((older, newer) for i in range(len(runs) - 1, 0, -1)
+                     for newer in [runs[i]] for older in reversed(runs[:i])
+                     if cases[older] & cases[newer]), None)
+        if pair:
+            pairs.append((str(env), *pair))
     return pairs
 
 

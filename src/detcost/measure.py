@@ -14,7 +14,7 @@ from .kernels import kernel_times
 from .modes import read_knobs
 from .precision import apply_precision
 from .profile import Measure
-from .records import Record
+from .records import KernelProfile, Record
 from .timing import calibrate, validate_timer
 from .variance import measure_variance
 from .workloads import Setting, get_workload, make_step
@@ -96,13 +96,6 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             # exist for the spread of timings and the cross-process digest, so they repeat
             # only as often as one within-process check needs.
             var = measure_variance(step, measure.repeats if replica == 1 else 2, reference)
-        kernels: dict[str, float] = {}
-        if workload.profiled and replica == 1:
-            with phases("profile"):
-                try:
-                    kernels = kernel_times(step, cuda=device.type == "cuda")
-                except Exception as exc:  # no profiler (CUPTI) leaves the measurement whole
-                    note = "; ".join(filter(None, [note, f"not profiled: {_one_line(exc)}"]))
         work = problem.work[case.pass_]
         return Record(
             **base, status="ok", message=note, knobs=read_knobs(), times_s=times,
@@ -113,7 +106,7 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             max_abs_diff=var.max_abs_diff, max_rel_diff=var.max_rel_diff,
             max_ulp_diff=var.max_ulp_diff, error_vs_float64=var.error_vs_float64,
             validation=validation, wall_s=time.perf_counter() - started,
-            phases_s=phases.seconds, kernels_s=kernels)
+            phases_s=phases.seconds)
     except Exception as exc:  # a failing case is a record, never a crash of the run
         status = classify_failure(exc, torch.are_deterministic_algorithms_enabled())
         record = Record(**base, status=status, message=_one_line(exc), knobs=read_knobs(),
@@ -129,6 +122,33 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
         problem = step = None
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def profile_case(case: Case, measure: Measure, device: Any, run_id: str, mode: str,
+                 replica: int = 1) -> KernelProfile:
+    """The case's step built and warmed up again, then profiled. Call it only once every
+    case of the process was timed: the profiler leaves the process slower to launch
+    kernels (on an H100, a launch-bound decode step took up to twice as long after other
+    cases had been profiled). A failure, a missing profiler (no CUPTI) above all, is a
+    message, never an error of the case."""
+    import torch
+
+    apply_precision(case.precision)
+    kernels, message = {}, ""
+    try:
+        setting = Setting(device, case.dtype, seed=measure.seed)
+        step = make_step(get_workload(case.workload).build(case.param_dict, setting),
+                         case.pass_, setting)
+        calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
+        kernels = kernel_times(step, cuda=device.type == "cuda")
+    except Exception as exc:
+        message = f"not profiled: {_one_line(exc)}"
+    finally:
+        step = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    return KernelProfile(run_id=run_id, mode=mode, case_id=case.id, replica=replica,
+                         kernels_s=kernels, message=message)
 
 
 def _reference_outputs(case: Case, measure: Measure, device: Any) -> tuple[list[Any] | None, str]:

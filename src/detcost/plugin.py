@@ -30,7 +30,7 @@ import pytest
 from .cases import Case
 from .ceilings import measure_ceilings, roofline
 from .environment import capture
-from .measure import run_case
+from .measure import profile_case, run_case
 from .modes import apply_mode, get_mode, read_knobs
 from .profile import default_profile, load_profile
 from .records import (
@@ -46,7 +46,7 @@ from .records import (
     shard_file,
 )
 from .timing import time_rounds
-from .workloads import DISTRIBUTED_FAMILY, FAMILIES, USER_FAMILY
+from .workloads import DISTRIBUTED_FAMILY, FAMILIES, USER_FAMILY, get_workload
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -111,6 +111,7 @@ class Worker:
         self.ceilings = measure_ceilings() if self.rank == 0 else {}
         self.done = self._start_file()
         self.families: set[str] = set()  # those with a benchmark module, seen at collection
+        self.to_profile: list[Case] = []  # profiled once every case here was timed
 
     def _start_file(self) -> set[str]:
         together = self.distributed and not self.cannot
@@ -210,6 +211,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                                 ).with_suffix(".json")
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The first process profiles its profiled cases last, after every case was timed:
+    the profiler would slow the launches of the cases timed after it."""
+    worker = session.config.stash.get(_KEY, None)
+    if worker is None:
+        return
+    for case in worker.to_profile:
+        append(worker.out, profile_case(case, worker.profile.measure, worker.device,
+                                        worker.run_id, worker.mode.name, worker.replica))
+    worker.to_profile.clear()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "detcost_case" not in metafunc.fixturenames:
         return
@@ -293,6 +306,9 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
             record.rank_digests = digests if record.status == "ok" else []
         if worker.rank == 0:
             append(worker.out, record)
+        if (record.status == "ok" and worker.replica == 1 and worker.rank == 0
+                and get_workload(case.workload).profiled):
+            worker.to_profile.append(case)
         worker.done.add(case.id)
         if record.status in ("skipped", "unsupported"):
             pytest.skip(f"{record.status}: {record.message}")

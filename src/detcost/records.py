@@ -9,6 +9,10 @@ Format history:
   3: `kernels_s` (device seconds per step of the costliest kernels and ops, from
      torch.profiler, for workloads that ask for it) and `rank_digests` (every rank's digest,
      for the distributed family). A version-2 line reads with neither.
+  4: `kernels` lines: a case's profile, written after every case of its process was timed
+     (the profiler leaves a process slower to launch kernels, so a profile taken between
+     cases slowed the cases after it). The reader puts each into its case's record
+     (`kernels_s`); version-3 records carry theirs inline.
 
 Damage is contained to the line it is in: an append first ends a torn last line, and a
 reader skips a torn or malformed line with a ResultsWarning naming the file and line.
@@ -31,7 +35,7 @@ from typing import Any
 
 from .errors import DetcostError, ResultsWarning
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STATUSES = ("ok", "unsupported", "oom", "error", "skipped")
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 
@@ -44,9 +48,13 @@ def _upgrade_2(line: dict[str, Any]) -> dict[str, Any]:
     return {**line, "schema_version": 3}
 
 
+def _upgrade_3(line: dict[str, Any]) -> dict[str, Any]:
+    return {**line, "schema_version": 4}
+
+
 # One function per old version, turning a line of version N into version N + 1.
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1,
-                                                                   2: _upgrade_2}
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _upgrade_1, 2: _upgrade_2, 3: _upgrade_3}
 
 
 @dataclass
@@ -106,8 +114,9 @@ class Record:
     validation: dict[str, Any] | None = None
     # Seconds spent building, warming up, timing, repeating and in the float64 reference.
     phases_s: dict[str, float] = field(default_factory=dict)
-    # Device seconds per step of the costliest kernels and ops (torch.profiler), for the
-    # workloads that are profiled: where a mode's time goes.
+    # Device seconds per step of the costliest kernels (ops on a CPU), from torch.profiler,
+    # for the workloads that are profiled: where a mode's time goes. Written apart, as a
+    # KernelProfile line, since version 4.
     kernels_s: dict[str, float] = field(default_factory=dict)
     # Distributed family: the first output digest of every rank, in rank order.
     rank_digests: list[str] = field(default_factory=list)
@@ -117,6 +126,20 @@ class Record:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {STATUSES}")
+
+
+@dataclass
+class KernelProfile:
+    """Where one case's step spends its device time (kernels.py), taken once every case of
+    the process was timed. The reader moves it into the case's record."""
+    run_id: str
+    mode: str
+    case_id: str
+    replica: int
+    kernels_s: dict[str, float] = field(default_factory=dict)
+    message: str = ""  # why there is no profile (no CUPTI, say)
+    kind: str = "kernels"
+    schema_version: int = SCHEMA_VERSION
 
 
 def new_run_id(label: str = "") -> str:
@@ -158,11 +181,11 @@ def shard_file(mode_file: Path, shard: int) -> Path:
     return mode_file.with_name(f"{mode_file.stem}.gpu{shard}.jsonl")
 
 
-def to_line(item: Header | Record) -> str:
+def to_line(item: Header | Record | KernelProfile) -> str:
     return json.dumps(asdict(item), allow_nan=True, separators=(",", ":")) + "\n"
 
 
-def append(path: Path, item: Header | Record) -> None:
+def append(path: Path, item: Header | Record | KernelProfile) -> None:
     """Append one line and flush it: a crash later loses nothing already written. A torn
     last line (a writer killed mid-line) is ended first, so it stays one bad line that the
     reader skips, and never swallows the new record."""
@@ -251,6 +274,7 @@ def read_run_file(path: Path, live: bool = False) -> tuple[Header, list[Record]]
     unfinished = lines.pop()  # the part after the last newline: empty unless torn
     header: Header | None = None
     records: list[Record] = []
+    profiles: list[KernelProfile] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -269,16 +293,31 @@ def read_run_file(path: Path, live: bool = False) -> tuple[Header, list[Record]]
             header = item
         elif isinstance(item, Record):
             records.append(item)
+        elif isinstance(item, KernelProfile):
+            profiles.append(item)
     if unfinished.strip() and not live:
         if header is None:
             raise DetcostError(f"{path}: the first line is not a detcost header")
         _skip(f"{path}:{len(lines) + 1}", "a torn line (the writer stopped mid-line)")
     if header is None:
         raise DetcostError(f"{path}: empty, or the first line is not a detcost header")
+    _attach(profiles, records)
     return header, records
 
 
-def _parse_line(text: bytes, where: str) -> Header | Record | None:
+def _attach(profiles: list[KernelProfile], records: list[Record]) -> None:
+    """Each profile into its case's record (the last one of that case and process)."""
+    by_case = {(r.case_id, r.replica): r for r in records}
+    for profile in profiles:
+        record = by_case.get((profile.case_id, profile.replica))
+        if record is None:
+            continue
+        record.kernels_s = profile.kernels_s
+        if profile.message:
+            record.message = "; ".join(filter(None, [record.message, profile.message]))
+
+
+def _parse_line(text: bytes, where: str) -> Header | Record | KernelProfile | None:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -291,7 +330,9 @@ def _parse_line(text: bytes, where: str) -> Header | Record | None:
         return _from_dict(Header, data, where)
     if kind == "record":
         return _from_dict(Record, data, where)
-    raise DetcostError(f"{where}: kind {str(kind)[:40]!r} is neither header nor record")
+    if kind == "kernels":
+        return _from_dict(KernelProfile, data, where)
+    raise DetcostError(f"{where}: kind {str(kind)[:40]!r} is not header, record or kernels")
 
 
 def run_files(paths: Iterable[Path]) -> list[Path]:
