@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import frame as fr
 from ..claims import judge
-from ..decision import decision_table
+from ..decision import EVIDENCE_FAMILIES, decision_table
 from ..errors import DetcostError
 from ..modes import DETERMINISTIC_MODE
 from . import figures
@@ -258,7 +258,8 @@ def stability_md(frame: pd.DataFrame) -> str:
 def knobs_md(all_modes: pd.DataFrame) -> str:
     """Geometric-mean slowdown of each mode against default, per family: which knob carries
     the cost. Cases that a mode did not run are left out of its column."""
-    ok = all_modes[all_modes["status"] == "ok"]
+    ok = all_modes[(all_modes["status"] == "ok")
+                   & ~all_modes["family"].isin(EVIDENCE_FAMILIES)]
     if ok.empty:
         return "Run the single-knob modes to attribute the cost."
     table = ok.pivot_table(index=["gpu", "family"], columns="mode", values="slowdown",
