@@ -127,10 +127,12 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
 def profile_case(case: Case, measure: Measure, device: Any, run_id: str, mode: str,
                  replica: int = 1) -> KernelProfile:
     """The case's step built and warmed up again, then profiled. Call it only once every
-    case of the process was timed: the profiler leaves the process slower to launch
-    kernels (on an H100, a launch-bound decode step took up to twice as long after other
-    cases had been profiled). A failure, a missing profiler (no CUPTI) above all, is a
-    message, never an error of the case."""
+    case of the process was timed: CUPTI can stay attached after the profiler stops (unless
+    torch tears it down), and then every later kernel launch costs more. On an H100 a
+    launch-bound decode step timed after profiled cases ran 1.2 to 2.2 times as long as in
+    a run without the profiler, though those runs were on other machine starts too. A
+    failure, a missing profiler (no CUPTI) above all, is a message, never an error of the
+    case."""
     import torch
 
     apply_precision(case.precision)

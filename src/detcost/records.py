@@ -10,9 +10,9 @@ Format history:
      torch.profiler, for workloads that ask for it) and `rank_digests` (every rank's digest,
      for the distributed family). A version-2 line reads with neither.
   4: `kernels` lines: a case's profile, written after every case of its process was timed
-     (the profiler leaves a process slower to launch kernels, so a profile taken between
-     cases slowed the cases after it). The reader puts each into its case's record
-     (`kernels_s`); version-3 records carry theirs inline.
+     (CUPTI can stay attached once the profiler stops, slowing every later kernel launch,
+     so a profile taken between cases could slow the cases after it). The reader puts each
+     into its case's record (`kernels_s`); version-3 records carry theirs inline.
 
 Damage is contained to the line it is in: an append first ends a torn last line, and a
 reader skips a torn or malformed line with a ResultsWarning naming the file and line.
