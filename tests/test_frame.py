@@ -115,3 +115,23 @@ def test_kernel_growth_names_what_grew_and_its_share(tmp_path):
     assert list(growth["kernel"]) == ["sort", "segment_reduce"]  # grew; gemm and copy did not
     assert growth["growth_ms"].tolist() == pytest.approx([4.0, 2.0])
     assert growth["share_of_growth"].tolist() == pytest.approx([1.0, 0.5])  # total grew 4 ms
+
+
+def test_a_newer_run_of_knob_modes_adds_its_comparisons_and_hides_none(tmp_path):
+    """An older run measured default, deterministic and cudnn-deterministic; a newer one
+    only default and cudnn-deterministic. The headline stays on the older run (the only
+    one with deterministic mode); the knob's comparison comes from the newer run, each
+    side from one run."""
+    write_synthetic_run(tmp_path / "old", "GPU-A", "old", slow=2.0, started_at="1")
+    write_synthetic_run(tmp_path / "new", "GPU-A", "new", started_at="2",
+                        modes=("default", "cudnn-deterministic"))
+    data = frame.load([tmp_path])
+    assert set(frame.latest(data)["run_id"]) == {"old"}
+    assert set(frame.compare_modes(frame.latest(data))["status"]) >= {"ok"}
+    every = frame.current_comparisons(data).set_index(["mode", "case_id"])
+    assert set(every.loc["deterministic", "run_id"]) == {"old"}
+    assert set(every.loc["cudnn-deterministic", "run_id"]) == {"new"}
+    pairs = frame.newest_pairs(data, "cudnn-deterministic")
+    assert pairs.groupby("case_id")["run_id"].nunique().eq(1).all()  # never two runs mixed
+    assert frame.newest_pairs(data).equals(frame.latest(data)[
+        frame.latest(data)["mode"].isin(["default", "deterministic"])])

@@ -228,14 +228,48 @@ def across_machines(comparison: pd.DataFrame) -> int:
     return int(((comparison["status"] == "ok") & (comparison["same_machine"] == False)).sum())  # noqa: E712
 
 
+def _newest_run_mask(frame: pd.DataFrame, modes: tuple[str, ...]) -> pd.Series:
+    """Per environment and case, the rows of the newest run that measured every one of
+    `modes`, or, where no run did, of the newest run."""
+    order = frame["run_id"].map(run_order(frame))
+    keys = [frame["env"], frame["case_id"], frame["run_id"]]
+    has_all = (frame["mode"].where(frame["mode"].isin(modes))
+               .groupby(keys).transform("nunique") == len(set(modes)))
+    rank = has_all.map({True: "1 ", False: "0 "}) + order
+    return rank == rank.groupby([frame["env"], frame["case_id"]]).transform("max")
+
+
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
-    """The records of the newest run that measured each case in each environment: the
-    headline views show one measurement per case; older runs feed the stability view."""
+    """The records of the run that stands for each case in each environment: the newest run
+    that measured it in both default and deterministic mode (else the newest run). The
+    headline views show one measurement per case; older runs feed the stability view, and
+    a newer run of single-knob modes alone feeds newest_pairs without hiding the older
+    run's deterministic mode."""
     if frame.empty:
         return frame
-    order = frame["run_id"].map(run_order(frame))
-    newest = order.groupby([frame["env"], frame["case_id"]]).transform("max")
-    return frame[order == newest]
+    return frame[_newest_run_mask(frame, (BASELINE_MODE, DETERMINISTIC_MODE))]
+
+
+def newest_pairs(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
+                 baseline: str = BASELINE_MODE) -> pd.DataFrame:
+    """The records behind comparing `mode` with `baseline`: per environment and case, both
+    modes from the newest run that measured both, so that the two sides share one run
+    (one machine start) and a run of a few modes adds its comparisons without hiding the
+    others."""
+    pair = frame[frame["mode"].isin([mode, baseline])] if len(frame) else frame
+    if pair.empty:
+        return pair
+    return pair[_newest_run_mask(pair, (baseline, mode))]
+
+
+def current_comparisons(frame: pd.DataFrame, baseline: str = BASELINE_MODE) -> pd.DataFrame:
+    """compare_all_modes over every run, each mode against the baseline of its newest run
+    that has both (see newest_pairs)."""
+    modes = [m for m in dict.fromkeys(frame["mode"]) if m != baseline] if len(frame) else []
+    parts = [compare_modes(newest_pairs(frame, m, baseline), m, baseline) for m in modes]
+    parts = [p for p in parts if len(p)]
+    return (pd.concat(parts, ignore_index=True) if parts
+            else pd.DataFrame(columns=_COMPARISON))
 
 
 def run_order(frame: pd.DataFrame) -> pd.Series:

@@ -127,7 +127,7 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
     measured = frame[frame["validation"].isna()]  # timer-validation runs feed only their table
     frame = fr.latest(measured)  # the newest run of each case stands for it
     comparison = fr.compare_modes(frame)
-    all_modes = fr.compare_all_modes(frame)
+    all_modes = fr.current_comparisons(measured)  # each mode against its own run's default
     decision = decision_table(comparison, budget)
     cross_env = frame["env"].nunique() > 1
     values = {k: sorted(map(str, frame[k].dropna().unique())) for k in FILTER_KEYS}
@@ -135,8 +135,10 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
             '<p class="note">What does <code>torch.use_deterministic_algorithms(True)</code> '
             "cost on each GPU (or CPU) and torch, and what does it buy? Slowdown = "
             "deterministic / default median time over every process of each mode; its "
-            "interval is where a rerun would land 95% of the time; the newest run of each case "
-            f"stands for it. Budget for the verdicts: {budget:.2f}x.</p>", links,
+            "interval is where a rerun would land 95% of the time. The newest run that "
+            "measured a case in both modes stands for it; each single-knob mode is set "
+            "against the default of its own newest run. Budget for the verdicts: "
+            f"{budget:.2f}x.</p>", links,
             filters_html(values), "<h2>Findings</h2>", findings_html(frame, all_modes),
             "<h2>Decision</h2>"]
     if len(decision):

@@ -359,11 +359,12 @@ def claims_md(measured: pd.DataFrame) -> str:
 
 
 def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> str:
+    measured = frame[frame["validation"].isna()]  # every run: the views that pick per pair
     stability = stability_md(frame)
-    claims = claims_md(frame[frame["validation"].isna()])
-    compiled = compile_md(frame[frame["validation"].isna()])
-    frame = pd.concat([frame[frame["validation"].notna()],
-                       fr.latest(frame[frame["validation"].isna()])])
+    claims = claims_md(measured)
+    compiled = compile_md(measured)
+    knobs = knobs_md(fr.current_comparisons(measured))
+    frame = pd.concat([frame[frame["validation"].notna()], fr.latest(measured)])
     main = frame[frame["validation"].isna()]
     comparison = fr.compare_modes(main)
     return "\n\n".join([
@@ -378,7 +379,7 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "### Which knob carries the cost",
         "Geometric-mean slowdown against default per family (cases in brackets); each "
         "single-knob mode runs on the families where its knob acts.",
-        knobs_md(fr.compare_all_modes(main)),
+        knobs,
         "### Under torch.compile", compiled,
         "### Claims, tested",
         "Common claims about determinism, each judged from the records (every run, not only "
