@@ -95,7 +95,7 @@ def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
 
 
 def write_records(folder: Path, records: list[dict], run_id: str = "r", gpu: str = "GPU-A",
-                  started_at: str = "t") -> Path:
+                  started_at: str = "t", environment: dict | None = None) -> Path:
     """Case records into `folder`, one mode file (with its header) per mode and replica.
     Each dict sets the fields that matter to a test (at least mode and case_id); the rest
     take plain defaults: one ok measurement of 1 s with one digest."""
@@ -107,8 +107,9 @@ def write_records(folder: Path, records: list[dict], run_id: str = "r", gpu: str
         path = folder / mode_file_name(mode, replica)
         if not path.exists():
             append(path, Header(run_id=run_id, mode=mode, mode_description="", knobs={},
-                                environment={"gpu": gpu, "torch": "2.11.0"}, profile={},
-                                started_at=started_at, replica=replica))
+                                environment={"gpu": gpu, "torch": "2.11.0",
+                                             **(environment or {})},
+                                profile={}, started_at=started_at, replica=replica))
         append(path, Record(**{
             "run_id": run_id, "family": "scatter", "workload": "w", "params": {},
             "pass_": "fwd", "dtype": "float32", "precision": "highest", "status": "ok",

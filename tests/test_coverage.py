@@ -3,7 +3,15 @@ workload of the `full` profile, or listed in detcost.coverage with the reason it
 
 import torch
 
-from detcost.coverage import COVERED, NOT_COVERED, doc_ops, uncovered
+from detcost.coverage import (
+    COVERED,
+    NOT_COVERED,
+    doc_against_behaviour,
+    doc_expectation,
+    doc_ops,
+    doc_statements,
+    uncovered,
+)
 from detcost.profile import load_profile
 from detcost.workloads import get_workload
 
@@ -37,3 +45,82 @@ def test_every_covered_op_is_measured_by_the_full_profile():
         measured = [c for c in cases if c.workload == workload and not c.skip_reason()
                     and all(c.param_dict[k] == v for k, v in params.items())]
         assert measured, f"{op}: no runnable case of {workload} {params} in the full profile"
+
+
+DOC = """Sets whether ... they will throw a
+    :class:`RuntimeError` when called.
+
+    The following normally-nondeterministic operations will act
+    deterministically when ``mode=True``:
+
+        * :class:`torch.nn.Conv2d` when called on CUDA tensor
+        * :func:`torch.Tensor.index_put` with ``accumulate=False``
+        * :func:`torch.Tensor.index_put` with ``accumulate=True`` when called on a CPU
+          tensor
+        * :func:`torch.Tensor.scatter_reduce` when ``reduce='sum'`` and called on CUDA tensor
+
+    The following normally-nondeterministic operations will throw a
+    :class:`RuntimeError` when ``mode=True``:
+
+        * :func:`torch.nn.functional.interpolate` when attempting to differentiate a CUDA tensor
+          and one of the following modes is used:
+
+          - ``linear``
+          - ``bilinear``
+
+        * :func:`torch.Tensor.scatter_reduce` when ``reduce='prod'`` and called on CUDA tensor
+        * :func:`torch.histc` when called on a CUDA tensor
+
+    A note after the list.
+"""
+
+
+def test_the_docs_statements_are_read_with_their_conditions():
+    statements = doc_statements(DOC)
+    assert [(s["op"].rsplit(".", 1)[-1], s["says"]) for s in statements] == [
+        ("Conv2d", "deterministic"), ("index_put", "deterministic"),
+        ("index_put", "deterministic"), ("scatter_reduce", "deterministic"),
+        ("interpolate", "raises"), ("scatter_reduce", "raises"), ("histc", "raises")]
+    assert statements[2]["when"].endswith("called on a CPU tensor")
+    assert "``bilinear``" in statements[4]["when"]
+    real = doc_statements(torch.use_deterministic_algorithms.__doc__)
+    assert {s["says"] for s in real} == {"deterministic", "raises"}
+    assert {s["op"] for s in real} == set(doc_ops(torch.use_deterministic_algorithms.__doc__))
+
+
+def test_a_variant_is_judged_by_the_statement_that_names_it():
+    statements = doc_statements(DOC)
+    op = "torch.Tensor.scatter_reduce"
+    assert doc_expectation(statements, op, {"reduce": "sum"})[0] == "deterministic"
+    assert doc_expectation(statements, op, {"reduce": "prod"})[0] == "raises"
+    put = "torch.Tensor.index_put"  # on CUDA the doc says nothing of accumulate=True
+    assert doc_expectation(statements, put, {"accumulate": True})[0] == "not stated"
+    assert doc_expectation(statements, put, {"accumulate": False})[0] == "deterministic"
+    interpolate = "torch.nn.functional.interpolate"
+    assert doc_expectation(statements, interpolate, {"mode": "linear"})[0] == "raises"
+    assert doc_expectation(statements, interpolate, {"mode": "trilinear"})[0] == "not stated"
+
+
+def test_the_doc_is_set_against_what_deterministic_mode_did(tmp_path):
+    from conftest import write_records
+
+    from detcost import frame
+    from detcost.report.readme import doc_md
+
+    rows = [("interpolate", {"mode": "bilinear"}, "fwdbwd", "ok", 1),  # doc: raises
+            ("histc", {}, "fwd", "unsupported", 0),  # doc: raises
+            ("scatter_reduce", {"reduce": "sum"}, "fwd", "ok", 2)]  # doc: deterministic
+    write_records(tmp_path, [
+        {"mode": "deterministic", "case_id": f"{w}-{p_}", "workload": w, "params": params,
+         "pass_": p_, "status": status, "distinct_digests": digests}
+        for w, params, p_, status, digests in rows], environment={
+        "determinism_doc": doc_statements(DOC)})
+    table = doc_against_behaviour(frame.load([tmp_path])).set_index(["op", "variant"])
+    assert table.loc[("torch.histc", ""), "agrees"] == True  # noqa: E712
+    bilinear = table.loc[("torch.nn.functional.interpolate", "mode=bilinear")]
+    assert bilinear["observed"] == "deterministic" and bilinear["agrees"] == False  # noqa: E712
+    assert table.loc[("torch.Tensor.scatter_reduce", "reduce=sum"), "observed"] == "varies"
+    assert table.loc[("torch.nn.Conv2d", ""), "observed"] == "not measured"
+    text = doc_md(frame.load([tmp_path]))
+    assert "1 of 3 measured statements hold" in text
+    assert "| torch.nn.functional.interpolate | mode=bilinear | raises (when" in text

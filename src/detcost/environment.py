@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .coverage import doc_statements
 
 _SMI_FIELDS = ("driver_version", "clocks.sm", "clocks.max.sm", "clocks.mem", "power.limit",
                "temperature.gpu", "persistence_mode")
@@ -111,6 +112,9 @@ def capture(checkout: Path = CHECKOUT) -> dict[str, Any]:
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "cublas": _first_version("nvidia-cublas", "nvidia-cublas-cu13", "nvidia-cublas-cu12"),
         "git": git_commit(checkout),
+        # torch's own list of what deterministic mode changes, as this torch states it: the
+        # report sets it against what the records show (coverage.doc_against_behaviour)
+        "determinism_doc": doc_statements(torch.use_deterministic_algorithms.__doc__ or ""),
     }
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)

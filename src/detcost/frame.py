@@ -60,7 +60,7 @@ def load(paths: Iterable[Path | str]) -> pd.DataFrame:
                 "started_at": header.started_at, "phases_s": r.phases_s,
                 "profile": str((header.profile or {}).get("name") or ""),
                 "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
-                "kernels_s": r.kernels_s,
+                "kernels_s": r.kernels_s, "determinism_doc": env.get("determinism_doc"),
                 "ranks_agree": len(set(r.rank_digests)) == 1 if r.rank_digests else None,
             })
     frame = pd.DataFrame(rows)

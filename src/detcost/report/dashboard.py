@@ -14,6 +14,7 @@ from plotly.offline import get_plotlyjs
 
 from .. import frame as fr
 from ..claims import judge
+from ..coverage import doc_against_behaviour
 from ..decision import DEFAULT_BUDGET, decision_table
 from ..modes import DETERMINISTIC_MODE
 from . import figures
@@ -177,6 +178,15 @@ def build_page(frame: pd.DataFrame, folder: Path, stem: str, title: str, budget:
                  "determinism, each judged from the records of every run: the verdict, the "
                  "figures behind it, and cases that show it.</p>",
                  _csv_link(claims, folder, f"{stem}-claims.csv"), table_html(claims)]
+    against = doc_against_behaviour(frame)
+    if len(against):
+        shown = against.assign(cases=against["cases"].map(lambda c: ", ".join(c[:2])))
+        body += ["<h2>Torch's own list against what it does</h2>", '<p class="note">Each op '
+                 "that <code>torch.use_deterministic_algorithms</code>'s doc names, as the "
+                 "running torch states it, against what its workload did in deterministic "
+                 "mode (agrees is empty where nothing was measured or the doc says nothing "
+                 "of the variant on CUDA).</p>",
+                 _csv_link(shown, folder, f"{stem}-doc.csv"), table_html(shown)]
     body += stability_html(measured, folder, stem)
     body += ["<h2>Environments</h2>", table_html(_environments(frame))]
     return page(title, "\n".join(body), head, tail)

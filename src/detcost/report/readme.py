@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import frame as fr
 from ..claims import judge
+from ..coverage import doc_against_behaviour
 from ..decision import EVIDENCE_FAMILIES, decision_table
 from ..errors import DetcostError
 from ..modes import DETERMINISTIC_MODE
@@ -349,6 +350,32 @@ def promise_md(main: pd.DataFrame) -> str:
     return head + tail
 
 
+def doc_md(frame: pd.DataFrame) -> str:
+    """Where torch's own list (use_deterministic_algorithms.__doc__) and the records agree,
+    per environment, and a row for every statement they contradict."""
+    table = doc_against_behaviour(frame)
+    if table.empty:
+        return ("No run here recorded torch's own list: headers carry the statements of "
+                "`torch.use_deterministic_algorithms.__doc__` from records of schema 4 on.")
+    lines, wrong = [], []
+    for env, g in table.groupby("env", sort=True):
+        judged = g[g["agrees"].notna()]
+        contradicted = judged[~judged["agrees"].astype(bool)]
+        wrong.append(contradicted)
+        lines.append(f"- **{env}**: {len(judged) - len(contradicted)} of {len(judged)} "
+                     f"measured statements hold; {len(g) - len(judged)} are not judged (not "
+                     "measured, or the doc says nothing of that variant on CUDA).")
+    rows = pd.concat(wrong)
+    if rows.empty:
+        return "\n".join(lines)
+    view = pd.DataFrame({
+        "environment": rows["env"], "op": rows["op"], "variant": rows["variant"],
+        "the doc says": rows["doc_says"] + " (" + rows["doc_when"] + ")",
+        "deterministic mode": rows["observed"],
+        "cases": rows["cases"].map(lambda c: ", ".join(c[:2]))})
+    return "\n".join(lines) + "\n\n" + md_table(view)
+
+
 def claims_md(measured: pd.DataFrame) -> str:
     """Each common claim's verdict per environment, over every run (a claim about two
     processes needs a run that had two)."""
@@ -376,6 +403,10 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         costliest_md(comparison),
         f"![The costliest cases]({figure_path})",
         "### Unsupported under deterministic mode", unsupported_md(main),
+        "### Torch's own list against what it does",
+        "Each op that `torch.use_deterministic_algorithms`'s doc names, as the running torch "
+        "states it (recorded in every header), against what its workload did in "
+        "deterministic mode: raised, gave one result, or varied.", doc_md(main),
         "### Which knob carries the cost",
         "Geometric-mean slowdown against default per family (cases in brackets); each "
         "single-knob mode runs on the families where its knob acts.",
