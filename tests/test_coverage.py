@@ -123,4 +123,6 @@ def test_the_doc_is_set_against_what_deterministic_mode_did(tmp_path):
     assert table.loc[("torch.nn.Conv2d", ""), "observed"] == "not measured"
     text = doc_md(frame.load([tmp_path]))
     assert "1 of 3 measured statements hold" in text
+    on_cpu = frame.load([tmp_path]).assign(gpu="CPU")  # the doc speaks of CUDA tensors
+    assert doc_against_behaviour(on_cpu).empty
     assert "| torch.nn.functional.interpolate | mode=bilinear | raises (when" in text
