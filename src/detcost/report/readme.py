@@ -408,8 +408,9 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "states it (recorded in every header), against what its workload did in "
         "deterministic mode: raised, gave one result, or varied.", doc_md(main),
         "### Which knob carries the cost",
-        "Geometric-mean slowdown against default per family (cases in brackets); each "
-        "single-knob mode runs on the families where its knob acts.",
+        "Geometric-mean slowdown against default per family (cases in brackets), each mode "
+        "against the default of its own run; a blank cell: the mode has not run on that "
+        "family.",
         knobs,
         "### Under torch.compile", compiled,
         "### Claims, tested",
