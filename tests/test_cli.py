@@ -40,3 +40,14 @@ def test_list_shows_workloads_modes_and_profiles():
     for word in ("scatter_add", "sdpa", "conv_transpose2d", "deterministic-nofill",
                  "standard"):
         assert word in done.stdout
+    assert "only CUBLAS_WORKSPACE_CONFIG=:4096:8 [GPU only]" in done.stdout
+
+
+def test_a_cpu_runs_by_default_only_the_modes_whose_knobs_act_there():
+    from detcost.cli import _split_modes
+    from detcost.modes import MODES
+
+    assert _split_modes(None, cuda=False) == ["default", "deterministic",
+                                              "deterministic-nofill"]
+    assert _split_modes(None, cuda=True) == list(MODES)
+    assert _split_modes(["tuned,default"], cuda=False) == ["tuned", "default"]  # as asked

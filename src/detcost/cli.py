@@ -24,7 +24,8 @@ from .workloads import WORKLOADS
 
 DEFAULT_RESULTS = Path("results")
 CPU_NOTE = ("No CUDA GPU here: running the small 'smoke' profile on the CPU to check that the "
-            "flow works. CPU timings say nothing about deterministic mode on a GPU.")
+            "flow works, in the modes whose knobs act on a CPU unless --mode names others. "
+            "CPU timings say nothing about deterministic mode on a GPU.")
 
 console = Console(stderr=True)
 
@@ -51,9 +52,11 @@ def _stdout() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=240)
 
 
-def _split_modes(values: Sequence[str] | None) -> list[str]:
+def _split_modes(values: Sequence[str] | None, cuda: bool = True) -> list[str]:
+    """The modes asked for; by default every built-in mode, or on a machine without a CUDA
+    GPU those whose knobs act on a CPU."""
     if not values:
-        return list(MODES)
+        return [name for name, m in MODES.items() if cuda or not m.gpu_only]
     modes = [m for v in values for m in v.split(",") if m]
     for m in modes:
         if m not in MODES:
@@ -110,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.executor:
         return cmd_submit(args)
 
-    modes = _split_modes(args.mode)
+    modes = _split_modes(args.mode, _cuda_available())
     profile_arg, profile = _load_profile_for_here(args.profile)
     if args.workload:
         run_id = args.run_id or new_run_id("user")
@@ -244,7 +247,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     modes.add_column("name")
     modes.add_column("knobs")
     for m in MODES.values():
-        modes.add_row(m.name, m.description)
+        modes.add_row(m.name, m.description + (" [GPU only]" if m.gpu_only else ""))
     out.print(modes)
     out.print(f"Built-in profiles: {', '.join(BUILTIN)}")
     out.print("Your own step: --workload path/to/file.py:NAME (or package.module:NAME), or "
@@ -426,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "default: standard with a CUDA GPU, smoke without")
     run.add_argument("--mode", action="append",
                      help=f"mode(s), repeatable or comma-separated (default: all: "
-                          f"{', '.join(MODES)})")
+                          f"{', '.join(MODES)}; without a CUDA GPU only those whose knobs "
+                          "act on a CPU)")
     run.add_argument("--workload", action="append", metavar="SPEC",
                      help="your own step: path/to/file.py:NAME or package.module:NAME (a "
                           "build function or a Workload), repeatable; measured at its "

@@ -29,6 +29,9 @@ class Mode:
     extra_env: dict[str, str] = field(default_factory=dict)
     # The families the mode can change (the NCCL knobs act only on collectives); empty: all.
     families: tuple[str, ...] = ()
+    # Its knobs act only on a GPU (cuBLAS, cuDNN, NCCL): on a CPU it would be default mode
+    # again, so a run there leaves it out unless asked for.
+    gpu_only: bool = False
 
 
 MODES: dict[str, Mode] = {
@@ -55,18 +58,20 @@ MODES: dict[str, Mode] = {
             "cublas-workspace",
             f"only CUBLAS_WORKSPACE_CONFIG={CUBLAS_WORKSPACE}",
             cublas_workspace_config=CUBLAS_WORKSPACE,
+            gpu_only=True,
         ),
         Mode(
             "cudnn-deterministic",
             "only torch.backends.cudnn.deterministic=True",
             cudnn_deterministic=True,
+            gpu_only=True,
         ),
         Mode("tuned", "torch.backends.cudnn.benchmark=True (autotuned, not deterministic)",
-             cudnn_benchmark=True),
+             cudnn_benchmark=True, gpu_only=True),
         Mode("nccl-ring", "only NCCL_ALGO=Ring (a fixed reduction order across the ranks)",
-             extra_env={"NCCL_ALGO": "Ring"}, families=("distributed",)),
+             extra_env={"NCCL_ALGO": "Ring"}, families=("distributed",), gpu_only=True),
         Mode("nccl-simple", "only NCCL_PROTO=Simple", extra_env={"NCCL_PROTO": "Simple"},
-             families=("distributed",)),
+             families=("distributed",), gpu_only=True),
     )
 }
 
