@@ -231,12 +231,17 @@ def across_machines(comparison: pd.DataFrame) -> int:
 def _newest_run_mask(frame: pd.DataFrame, modes: tuple[str, ...]) -> pd.Series:
     """Per environment and case, the rows of the newest run that measured every one of
     `modes`, or, where no run did, of the newest run."""
-    order = frame["run_id"].map(run_order(frame))
     keys = [frame["env"], frame["case_id"], frame["run_id"]]
     has_all = (frame["mode"].where(frame["mode"].isin(modes))
                .groupby(keys).transform("nunique") == len(set(modes)))
-    rank = has_all.map({True: "1 ", False: "0 "}) + order
-    return rank == rank.groupby([frame["env"], frame["case_id"]]).transform("max")
+    return _newest(frame, has_all.map({True: "1 ", False: "0 "}))
+
+
+def _newest(rows: pd.DataFrame, preferred: pd.Series | str = "", runs=None) -> pd.Series:
+    """Per environment and case, the rows of the newest run (by `runs`' start times, `rows`
+    by default), among those `preferred` ranks first."""
+    rank = preferred + rows["run_id"].map(run_order(rows if runs is None else runs))
+    return rank == rank.groupby([rows["env"], rows["case_id"]]).transform("max")
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
@@ -265,11 +270,7 @@ def newest_pairs(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
 def current_comparisons(frame: pd.DataFrame, baseline: str = BASELINE_MODE) -> pd.DataFrame:
     """compare_all_modes over every run, each mode against the baseline of its newest run
     that has both (see newest_pairs)."""
-    modes = [m for m in dict.fromkeys(frame["mode"]) if m != baseline] if len(frame) else []
-    parts = [compare_modes(newest_pairs(frame, m, baseline), m, baseline) for m in modes]
-    parts = [p for p in parts if len(p)]
-    return (pd.concat(parts, ignore_index=True) if parts
-            else pd.DataFrame(columns=_COMPARISON))
+    return compare_all_modes(frame, baseline, pick=newest_pairs)
 
 
 def run_order(frame: pd.DataFrame) -> pd.Series:
@@ -302,10 +303,12 @@ def validation_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def compare_all_modes(frame: pd.DataFrame, baseline: str = BASELINE_MODE) -> pd.DataFrame:
-    """compare_modes for every other mode present: the cost of each knob on its own."""
+def compare_all_modes(frame: pd.DataFrame, baseline: str = BASELINE_MODE,
+                      pick=lambda frame, mode, baseline: frame) -> pd.DataFrame:
+    """compare_modes for every other mode present: the cost of each knob on its own.
+    `pick` chooses each comparison's records (newest_pairs: from the run that has both)."""
     modes = [m for m in dict.fromkeys(frame["mode"]) if m != baseline] if len(frame) else []
-    parts = [compare_modes(frame, m, baseline) for m in modes]
+    parts = [compare_modes(pick(frame, m, baseline), m, baseline) for m in modes]
     parts = [p for p in parts if len(p)]
     return (pd.concat(parts, ignore_index=True) if parts
             else pd.DataFrame(columns=_COMPARISON))
@@ -498,8 +501,7 @@ def compile_costs(frame: pd.DataFrame) -> pd.DataFrame:
     pairs = eager.merge(compiled, on=["env", "run_id", "case_id"], suffixes=("", "_c"))
     if pairs.empty:
         return pd.DataFrame(columns=columns)
-    order = pairs["run_id"].map(run_order(frame))
-    pairs = pairs[order == order.groupby([pairs["env"], pairs["case_id"]]).transform("max")]
+    pairs = pairs[_newest(pairs, runs=frame)]
     flags = frame[(frame["mode"] == DETERMINISTIC_MODE) & (frame["status"] == "ok")]
     flag = {(r.env, r.run_id, r.case_id.replace(*COMPILE_SWITCH[::-1])): r.inductor_deterministic
             for r in flags.itertuples()}

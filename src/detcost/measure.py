@@ -73,13 +73,10 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
     if reason:
         return Record(**base, status="skipped", message=reason)
     apply_precision(case.precision)
-    workload = get_workload(case.workload)
     phases = Phases()
     try:
         with phases("build"):
-            setting = Setting(device, case.dtype, seed=measure.seed)
-            problem = workload.build(case.param_dict, setting)
-            step = make_step(problem, case.pass_, setting)
+            problem, step = _built(case, measure, device)
         with phases("warmup"):
             cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
         with phases("timing"):
@@ -124,6 +121,14 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             torch.cuda.empty_cache()
 
 
+def _built(case: Case, measure: Measure, device: Any, reference: bool = False):
+    """The case's problem and its step, built from the seed (in float64 for the
+    reference): the same inputs in every mode and process."""
+    setting = Setting(device, case.dtype, seed=measure.seed, reference=reference)
+    problem = get_workload(case.workload).build(case.param_dict, setting)
+    return problem, make_step(problem, case.pass_, setting)
+
+
 def profile_case(case: Case, measure: Measure, device: Any, run_id: str, mode: str,
                  replica: int = 1) -> KernelProfile:
     """The case's step built and warmed up again, then profiled. Call it only once every
@@ -138,9 +143,7 @@ def profile_case(case: Case, measure: Measure, device: Any, run_id: str, mode: s
     apply_precision(case.precision)
     kernels, message = {}, ""
     try:
-        setting = Setting(device, case.dtype, seed=measure.seed)
-        step = make_step(get_workload(case.workload).build(case.param_dict, setting),
-                         case.pass_, setting)
+        _, step = _built(case, measure, device)
         calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
         kernels = kernel_times(step, cuda=device.type == "cuda")
     except Exception as exc:
@@ -156,10 +159,8 @@ def profile_case(case: Case, measure: Measure, device: Any, run_id: str, mode: s
 def _reference_outputs(case: Case, measure: Measure, device: Any) -> tuple[list[Any] | None, str]:
     """The step's outputs in float64 on the same (rounded) inputs, or None (and why) where
     the case has no floating-point result or the reference cannot run."""
-    workload = get_workload(case.workload)
     try:
-        setting = Setting(device, case.dtype, seed=measure.seed, reference=True)
-        outputs = make_step(workload.build(case.param_dict, setting), case.pass_, setting)()
+        outputs = _built(case, measure, device, reference=True)[1]()
     except Exception as exc:  # the measurement stands without its reference
         return None, f"no float64 reference: {_one_line(exc)}"
     if not any(t.is_floating_point() for t in outputs):

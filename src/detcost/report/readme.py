@@ -391,8 +391,8 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
     claims = claims_md(measured)
     compiled = compile_md(measured)
     knobs = knobs_md(fr.current_comparisons(measured))
-    frame = pd.concat([frame[frame["validation"].notna()], fr.latest(measured)])
-    main = frame[frame["validation"].isna()]
+    main = fr.latest(measured)
+    frame = pd.concat([frame[frame["validation"].notna()], main])
     comparison = fr.compare_modes(main)
     return "\n\n".join([
         "### Environments", environments_md(main),
