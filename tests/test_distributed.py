@@ -60,3 +60,22 @@ def test_collectives_and_data_parallel_steps_under_torchrun(tmp_path):
     assert ring_header.knobs["nccl_nvls_enable"] == header.knobs["nccl_nvls_enable"] == "0"
     table = frame.distributed_table(frame.load([run]))
     assert set(table["mode"]) == {"default", "nccl-ring"} and len(table) == 10
+
+
+def test_a_later_nccl_run_adds_its_slowdown_without_hiding_deterministic_mode(tmp_path):
+    from conftest import write_records
+
+    case = "collective(op=all_reduce,mb=1)-fwd-float32-highest"
+
+    def run(name, start, slow):
+        write_records(tmp_path / name, [
+            {"mode": mode, "case_id": case, "family": "distributed", "workload": "collective",
+             "times_s": [slow.get(mode, 1.0)] * 3} for mode in ("default", *slow)],
+            run_id=name, started_at=start)
+
+    run("old", "1", {"deterministic": 2.0})
+    run("new", "2", {"nccl-ring": 3.0})
+    table = frame.distributed_table(frame.load([tmp_path])).set_index("mode")
+    assert table.loc["deterministic", "slowdown"] == pytest.approx(2.0)
+    assert table.loc["nccl-ring", "slowdown"] == pytest.approx(3.0)
+    assert table.loc["default", "throughput"] == pytest.approx(1.0)  # one default row

@@ -586,15 +586,19 @@ def distributed_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The distributed family per case and mode: throughput (bus GB/s or tokens/s), the
     slowdown against default, and whether the result was the same across repeats, across
     ranks (where every rank should hold it: all_reduce, all_gather, DDP) and across two
-    launches of the mode."""
+    launches of the mode. Give it every run: default and deterministic mode come from
+    `latest`, every other mode from its own newest run with default (newest_pairs), as
+    in the knob table."""
     columns = ["env", "case_id", "mode", "throughput", "work_unit", "slowdown",
                "same_across_repeats", "ranks_agree", "same_across_launches"]
-    dist = frame[frame["family"] == "distributed"] if len(frame) else frame
-    if dist.empty:
+    every_run = frame[frame["family"] == "distributed"] if len(frame) else frame
+    if every_run.empty:
         return pd.DataFrame(columns=columns)
     rows = []
-    every = compare_all_modes(dist)
-    for mode in dict.fromkeys(dist["mode"]):
+    every = current_comparisons(every_run)
+    for mode in dict.fromkeys(every_run["mode"]):
+        dist = (latest(every_run) if mode in (BASELINE_MODE, DETERMINISTIC_MODE)
+                else newest_pairs(every_run, mode))  # the run its slowdown comes from
         ok = dist[(dist["mode"] == mode) & (dist["status"] == "ok") & (dist["replica"] == 1)]
         launches = across_processes(dist, mode).set_index(["env", "case_id"])["same_digest"]
         ratio = every[every["mode"] == mode].set_index(["env", "case_id"])["slowdown"]

@@ -316,8 +316,8 @@ def invariance_md(main: pd.DataFrame) -> str:
         f"\n\n{sentence}" if sentence else "")
 
 
-def distributed_md(main: pd.DataFrame) -> str:
-    table = fr.distributed_table(main)
+def distributed_md(measured: pd.DataFrame) -> str:
+    table = fr.distributed_table(measured)
     if table.empty:
         return ("No distributed case was measured (the `distributed` family runs under "
                 "torchrun on a host with two or more GPUs).")
@@ -421,7 +421,7 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "Per case and mode: throughput (bus bandwidth for a collective), slowdown against "
         "default, and whether the result was the same across repeats, across ranks (all_reduce,"
         " all_gather and DDP should agree; reduce_scatter and FSDP keep a shard each) and "
-        "across two launches.", distributed_md(main),
+        "across two launches.", distributed_md(measured),
         "### Batch invariance",
         "One request served in batches of several sizes: does its result change with the "
         "batch? Deterministic mode does not promise it.", invariance_md(main),
