@@ -112,7 +112,7 @@ def allocation_changes_results(frame: pd.DataFrame) -> Verdict:
     table = fr.same_result_across(frame, "claims", "history")
     if table.empty:
         return Verdict(claim, NOT_MEASURED, "run after_allocations with history fresh and "
-                       "fragmented")
+                       "fragmented (in the full profile)")
     # Only where the op is repeatable can a changed digest be blamed on the history.
     table = table[table["repeatable"]]
     changed = table[~table["invariant"]]
