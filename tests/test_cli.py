@@ -51,3 +51,15 @@ def test_a_cpu_runs_by_default_only_the_modes_whose_knobs_act_there():
                                               "deterministic-nofill"]
     assert _split_modes(None, cuda=True) == list(MODES)
     assert _split_modes(["tuned,default"], cuda=False) == ["tuned", "default"]  # as asked
+
+
+def test_a_run_past_its_time_limit_says_how_to_go_on(tmp_path, tiny_profile):
+    done = run_cli("run", "--profile", str(tiny_profile), "--mode", "default",
+                   "--time-limit", "0.001", "--run-id", "limited", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "not started" in done.stdout
+    said = " ".join(done.stderr.split())
+    assert "running profile 'tiny' on the CPU" in said
+    assert "stopped at the time limit (0.001 s)" in said
+    assert "run the same command with --run-id limited to go on" in said
+    assert run_cli("run", "--time-limit", "0").returncode == 2  # not a time limit

@@ -84,3 +84,28 @@ def test_a_model_case_is_profiled_apart_and_survives_a_missing_profiler(monkeypa
     profiled = profile_case(case, LIGHT, torch.device("cpu"), "run", "default")
     assert profiled.kernels_s == {}
     assert profiled.message == "not profiled: RuntimeError: CUPTI_ERROR_INSUFFICIENT_PRIVILEGES"
+
+
+def test_cases_timed_but_never_profiled_are_owed_to_the_worker_that_resumes(tmp_path):
+    from conftest import write_records
+
+    from detcost.measure import owed_profiles
+    from detcost.records import KernelProfile, append
+
+    fwd, fwdbwd = (make_case("gpt", TINY_GPT, p, "float32", "highest") for p in ("fwd", "fwdbwd"))
+    scatter = make_case("scatter_add", {"size": 64, "bins": 8}, "fwd", "float32", "highest")
+    cases = {c.id: c for c in (fwd, fwdbwd, scatter)}
+    path = write_records(tmp_path, [
+        {"mode": "default", "case_id": c.id, "workload": c.workload} for c in cases.values()
+    ] + [{"mode": "default", "case_id": "gpt-failed", "workload": "gpt", "status": "error"}]
+    ) / "default.jsonl"
+    # a worker that stopped after timing both model cases owes both profiles, and no other
+    assert owed_profiles(path, cases) == [fwd, fwdbwd]
+    append(path, KernelProfile(run_id="r", mode="default", case_id=fwd.id, replica=1,
+                               kernels_s={"aten::mm": 1e-3}))
+    assert owed_profiles(path, cases) == [fwdbwd]
+    # a failed profile was written too (with why): it is not owed again
+    append(path, KernelProfile(run_id="r", mode="default", case_id=fwdbwd.id, replica=1,
+                               message="not profiled: RuntimeError: no CUPTI"))
+    assert owed_profiles(path, cases) == []
+    assert owed_profiles(tmp_path / "absent.jsonl", cases) == []

@@ -1,6 +1,7 @@
 """The parent process: a worker that dies or hangs becomes a record, and the run goes on."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,26 @@ def test_scatter(detcost_case, detcost_measure):
 '''
 
 
-def bench_dir(tmp_path: Path) -> Path:
+# One whose first case outlasts the run's time limit (once: a resumed run does not wait).
+OUTLASTS_THE_LIMIT = '''
+import os, time
+from pathlib import Path
+FAMILY = "scatter"
+
+def test_scatter(detcost_case, detcost_measure):
+    flag = Path(os.environ["WAITED"])
+    if not flag.exists():
+        flag.touch()
+        time.sleep(max(0.0, float(os.environ["DEADLINE"]) - time.time()) + 0.5)
+    detcost_measure(detcost_case)
+'''
+
+
+def bench_dir(tmp_path: Path, module: str = MISBEHAVING) -> Path:
     d = tmp_path / "bench"
     d.mkdir()
     (d / "conftest.py").write_text('pytest_plugins = ["detcost.plugin"]\n')
-    (d / "test_scatter.py").write_text(MISBEHAVING)
+    (d / "test_scatter.py").write_text(module)
     return d
 
 
@@ -96,3 +112,45 @@ def test_worker_command_passes_everything_through(tmp_path):
     assert cmd[cmd.index("--benchmark-timer") + 1] == "detcost.timing.device_clock"
     assert cmd[cmd.index("--detcost-replica") + 1] == "2" and "--detcost-validate" in cmd
     assert cmd[cmd.index("--benchmark-json") + 1].endswith("tuned.benchmark.1.json")
+    assert "--detcost-deadline" not in cmd
+    limited = runner.worker_command(Path("b"), "tuned", "smoke", tmp_path / "t.jsonl", "r",
+                                    None, attempt=0, deadline=1234.5)
+    assert limited[limited.index("--detcost-deadline") + 1] == "1234.500"
+
+
+@pytest.mark.slow
+def test_a_time_limit_stops_before_the_next_case_and_the_same_run_id_resumes(
+        tmp_path, tiny_profile, monkeypatch):
+    profile = load_profile(str(tiny_profile))
+    out, bench = tmp_path / "run", bench_dir(tmp_path, OUTLASTS_THE_LIMIT)
+    # room for the worker to start (importing torch on a busy CPU), then the first case
+    # sleeps past the limit
+    deadline = time.time() + 30
+    monkeypatch.setenv("DEADLINE", str(deadline))
+    monkeypatch.setenv("WAITED", str(tmp_path / "waited"))
+    first, second = runner.run(profile, str(tiny_profile), ["default", "deterministic"], out,
+                               "r1", bench_dir=bench,
+                               options=runner.RunOptions(deadline=deadline))
+    # the case in progress at the limit finished; none started after it
+    assert (first.mode, first.stopped, first.started) == ("default", True, True)
+    assert first.planned == 3 and first.recorded == 1 and first.restarts == 0
+    assert (second.mode, second.stopped, second.started) == ("deterministic", True, False)
+    assert not (out / "deterministic.jsonl").exists()
+    [kept] = read_run_file(out / "default.jsonl")[1]
+
+    outcomes = runner.run(profile, str(tiny_profile), ["default", "deterministic"], out, "r1",
+                          bench_dir=bench)
+    assert [(o.recorded, o.stopped) for o in outcomes] == [(3, False), (3, False)]
+    records = read_run_file(out / "default.jsonl")[1]
+    assert records[0] == kept and len({r.case_id for r in records}) == 3
+
+
+def test_a_time_limit_already_past_starts_no_worker(tmp_path, tiny_profile):
+    profile = load_profile(str(tiny_profile))
+    outcomes = runner.run(profile, str(tiny_profile), ["default", "tuned"], tmp_path / "o",
+                          "r", options=runner.RunOptions(deadline=time.time() - 1,
+                                                         processes=2))
+    assert [(o.mode, o.replica, o.started, o.stopped) for o in outcomes] == [
+        ("default", 1, False, True), ("tuned", 1, False, True),
+        ("default", 2, False, True), ("tuned", 2, False, True)]
+    assert not list((tmp_path / "o").glob("*.jsonl"))

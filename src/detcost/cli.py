@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,9 +24,9 @@ from .records import check_run_id, new_run_id
 from .workloads import WORKLOADS
 
 DEFAULT_RESULTS = Path("results")
-CPU_NOTE = ("No CUDA GPU here: running the small 'smoke' profile on the CPU to check that the "
-            "flow works, in the modes whose knobs act on a CPU unless --mode names others. "
-            "CPU timings say nothing about deterministic mode on a GPU.")
+CPU_NOTE = ("No CUDA GPU here: running {what} on the CPU to check that the flow works, in the "
+            "modes whose knobs act on a CPU unless --mode names others. CPU timings say "
+            "nothing about deterministic mode on a GPU.")
 
 console = Console(stderr=True)
 
@@ -43,7 +44,8 @@ def _load_profile_for_here(asked: str | None) -> tuple[str, Profile]:
     name = asked or default_profile(cuda)
     profile = load_profile(name)
     if not cuda:
-        console.print(f"[yellow]{CPU_NOTE}[/yellow]")
+        what = f"profile {escape(profile.name)!r}" if asked else "the small 'smoke' profile"
+        console.print(f"[yellow]{CPU_NOTE.format(what=what)}[/yellow]")
     return name, profile
 
 
@@ -82,6 +84,7 @@ def _job_argv(args: argparse.Namespace) -> list[str]:
     argv += ["-k", args.keyword] if args.keyword else []
     argv += ["--processes", str(args.processes)] if args.processes else []
     argv += ["--bench-dir", path(args.bench_dir)] if args.bench_dir else []
+    argv += ["--time-limit", str(args.time_limit)] if args.time_limit else []
     return argv
 
 
@@ -112,6 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.executor:
         return cmd_submit(args)
+    deadline = time.time() + args.time_limit if args.time_limit else None
 
     modes = _split_modes(args.mode, _cuda_available())
     profile_arg, profile = _load_profile_for_here(args.profile)
@@ -137,10 +141,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         options = runner.RunOptions(keyword=args.keyword, case_timeout_s=args.case_timeout,
                                     replica=args.replica, processes=processes,
-                                    gpus=runner.gpu_ids(args.gpus))
+                                    gpus=runner.gpu_ids(args.gpus), deadline=deadline)
         outcomes = runner.run(profile, profile_arg, modes, out_dir, run_id,
                               bench_dir=args.bench_dir, options=options, progress=progress)
     print_outcomes(outcomes)
+    if any(o.stopped for o in outcomes):
+        console.print(f"[yellow]stopped at the time limit ({args.time_limit:g} s); what was "
+                      f"recorded is kept: run the same command with --run-id {run_id} to go "
+                      "on where it stopped[/yellow]", highlight=False)
     data = frame.load([out_dir])
     models = sorted(set(data["gpu"])) if len(data) else []
     if len(models) > 1:
@@ -169,13 +177,16 @@ def _workloads_profile(specs: Sequence[str], base: Profile, out_dir: Path
 def print_outcomes(outcomes) -> None:
     from .records import STATUSES
 
+    limited = any(o.stopped for o in outcomes)
     table = Table(title="Cases per mode and process")
-    for col in ("mode", "process", "cases", *STATUSES, "restarts", "seconds"):
+    for col in ("mode", "process", "cases", *STATUSES, "restarts", "seconds",
+                *(["time limit"] if limited else [])):
         table.add_column(col, justify="left" if col == "mode" else "right")
     for o in outcomes:
+        limit = ["not started" if not o.started else "stopped" if o.stopped else ""]
         table.add_row(o.mode, str(o.replica), str(o.planned),
                       *(str(o.statuses.get(s, 0)) for s in STATUSES),
-                      str(o.restarts), f"{o.seconds:.0f}")
+                      str(o.restarts), f"{o.seconds:.0f}", *(limit if limited else []))
     _stdout().print(table)
 
 
@@ -443,6 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bench-dir", type=Path, help="the benchmarks folder")
     run.add_argument("--case-timeout", type=_timeout, default=600.0,
                      help="seconds one case may take before its worker is stopped")
+    run.add_argument("--time-limit", type=_timeout, metavar="SECONDS",
+                     help="start no case after this many seconds: the run stops, keeps what "
+                          "it recorded, and the same --run-id resumes it (for jobs with a "
+                          "wall-clock limit: leave room for the longest case and the report)")
     run.add_argument("--processes", type=_positive_int,
                      help="worker processes per mode, interleaved across modes (default: "
                           "the profile's [measure] processes)")

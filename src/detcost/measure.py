@@ -7,6 +7,7 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .cases import Case
@@ -14,7 +15,7 @@ from .kernels import kernel_times
 from .modes import read_knobs
 from .precision import apply_precision
 from .profile import Measure
-from .records import KernelProfile, Record
+from .records import KernelProfile, Record, profiled_case_ids, read_run_file
 from .timing import calibrate, validate_timer
 from .variance import measure_variance
 from .workloads import Setting, get_workload, make_step
@@ -154,6 +155,19 @@ def profile_case(case: Case, measure: Measure, device: Any, run_id: str, mode: s
             torch.cuda.empty_cache()
     return KernelProfile(run_id=run_id, mode=mode, case_id=case.id, replica=replica,
                          kernels_s=kernels, message=message)
+
+
+def owed_profiles(path: Path, cases: dict[str, Case]) -> list[Case]:
+    """The cases of a first process's file that were timed but whose profile was never
+    written: its worker crashed, or reached the run's time limit, before profiling them.
+    The worker that resumes the file profiles them, after its own cases."""
+    if not path.exists() or not path.stat().st_size:
+        return []
+    _, records = read_run_file(path, live=True)
+    written = profiled_case_ids(path)
+    return [cases[r.case_id] for r in records
+            if r.status == "ok" and r.replica == 1 and r.case_id in cases
+            and r.case_id not in written and get_workload(cases[r.case_id].workload).profiled]
 
 
 def _reference_outputs(case: Case, measure: Measure, device: Any) -> tuple[list[Any] | None, str]:

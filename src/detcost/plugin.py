@@ -8,6 +8,9 @@ plain `pytest benchmarks/` work too):
   --detcost-out FILE        the mode's JSONL file; records are appended, and cases
                             already in it are not run again (resume after a crash)
   --detcost-run-id ID
+  --detcost-deadline T      the run's time limit (seconds since the epoch): no case starts
+                            after it; the worker stops, and `detcost run` with the same
+                            run id resumes at that case
   --detcost-gpus 0,1        with pytest-xdist (`-n 2 --dist each`): worker gwN runs on the
                             N-th GPU (CUDA_VISIBLE_DEVICES) the N-th shard of the cases,
                             into its own file (`<mode>.gpuN.jsonl`); the xdist controller
@@ -23,6 +26,7 @@ import datetime as dt
 import json
 import os
 import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +34,7 @@ import pytest
 from .cases import Case
 from .ceilings import measure_ceilings, roofline
 from .environment import capture
-from .measure import profile_case, run_case
+from .measure import owed_profiles, profile_case, run_case
 from .modes import apply_mode, get_mode, read_knobs
 from .profile import default_profile, load_profile
 from .records import (
@@ -60,6 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how many processes each mode of this run has (for the header)")
     group.addoption("--detcost-only", default=None,
                     help="a JSON file listing the case ids to run (others are deselected)")
+    group.addoption("--detcost-deadline", type=float, default=None,
+                    help="seconds since the epoch after which no case starts")
     group.addoption("--detcost-gpus", default=None,
                     help="comma-separated GPU ids, one per xdist worker (see the module doc)")
     group.addoption("--detcost-validate", action="store_true",
@@ -91,6 +97,7 @@ class Worker:
         if gpus:
             self.out = shard_file(self.out, self.shard)
         self.validate = bool(opt("--detcost-validate"))
+        self.deadline: float | None = opt("--detcost-deadline")
         only = opt("--detcost-only")
         self.only = set(json.loads(Path(only).read_text(encoding="utf-8"))) if only else None
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -111,7 +118,14 @@ class Worker:
         self.ceilings = measure_ceilings() if self.rank == 0 else {}
         self.done = self._start_file()
         self.families: set[str] = set()  # those with a benchmark module, seen at collection
-        self.to_profile: list[Case] = []  # profiled once every case here was timed
+        # Profiled once every case here was timed; first those that an earlier worker on
+        # this file timed but did not live (or have the time) to profile.
+        self.to_profile: list[Case] = (
+            owed_profiles(self.out, {c.id: c for c in self.profile.cases})
+            if self.replica == 1 and self.rank == 0 else [])
+
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.time() >= self.deadline
 
     def _start_file(self) -> set[str]:
         together = self.distributed and not self.cannot
@@ -213,14 +227,26 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The first process profiles its profiled cases last, after every case was timed:
-    the profiler would slow the launches of the cases timed after it."""
+    the profiler would slow the launches of the cases timed after it. Past the time limit
+    it leaves them to the worker that resumes the file, and exits as interrupted."""
     worker = session.config.stash.get(_KEY, None)
     if worker is None:
         return
-    for case in worker.to_profile:
+    while worker.to_profile:
+        if worker.past_deadline():
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+            _say(session, f"detcost: time limit reached; {len(worker.to_profile)} profile(s) "
+                          "left for the run that resumes this one")
+            return
+        case = worker.to_profile.pop(0)
         append(worker.out, profile_case(case, worker.profile.measure, worker.device,
                                         worker.run_id, worker.mode.name, worker.replica))
-    worker.to_profile.clear()
+
+
+def _say(session: pytest.Session, line: str) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -271,6 +297,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if done:
         config.hook.pytest_deselected(items=done)
         items[:] = [item for item in items if item not in done]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> bool | None:
+    """No case starts after the run's time limit: the worker stops before it (pytest then
+    exits as interrupted), and the run that resumes this one starts with it. The ranks of
+    a torchrun launch decide together, so that none waits in a collective for the others."""
+    worker = item.config.stash.get(_KEY, None)
+    case = _case_of(item)
+    if worker is None or case is None or worker.deadline is None:
+        return None
+    stop = worker.past_deadline()
+    if worker.distributed and not worker.cannot:
+        stop = any(_gather(stop))
+    if not stop:
+        return None
+    item.session.shouldstop = f"detcost: time limit reached before {case.id}"
+    return True
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -265,7 +265,19 @@ def read_run_file(path: Path, live: bool = False) -> tuple[Header, list[Record]]
     """Read one mode's file. A torn or malformed line is skipped with a ResultsWarning that
     names the file and line; every other record stays readable. `live` (a worker may be
     writing now) skips an unfinished last line quietly. A file whose header is unreadable
-    is a DetcostError, naming the file."""
+    is a DetcostError, naming the file. Each case's profile is attached to its record."""
+    header, records, profiles = _read_items(path, live)
+    _attach(profiles, records)
+    return header, records
+
+
+def profiled_case_ids(path: Path) -> set[str]:
+    """The cases of one mode's file whose profile line is written (kernels, or why not)."""
+    return {p.case_id for p in _read_items(path, live=True)[2]}
+
+
+def _read_items(path: Path, live: bool
+                ) -> tuple[Header, list[Record], list[KernelProfile]]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -301,8 +313,7 @@ def read_run_file(path: Path, live: bool = False) -> tuple[Header, list[Record]]
         _skip(f"{path}:{len(lines) + 1}", "a torn line (the writer stopped mid-line)")
     if header is None:
         raise DetcostError(f"{path}: empty, or the first line is not a detcost header")
-    _attach(profiles, records)
-    return header, records
+    return header, records, profiles
 
 
 def _attach(profiles: list[KernelProfile], records: list[Record]) -> None:

@@ -7,7 +7,8 @@ every mode alike. Each worker starts with its mode's environment; the parent fol
 JSONL file for progress. A worker names the case it is measuring before it starts it: a
 worker that dies or hangs there becomes an `error` record for that case, and a new worker
 resumes after it. A worker that fails before its first case stops the run with its own
-error and blames no case. Records already written are never lost.
+error and blames no case. Records already written are never lost. With a time limit, no
+case starts after it: the run stops there, and the same run id resumes it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .timing import TIMER_PATH
 from .workloads import DISTRIBUTED_FAMILY
 
 PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
+PYTEST_INTERRUPTED = 2  # and when it stopped early: here, at the run's time limit
 
 
 class NothingSelected(DetcostError):
@@ -57,6 +59,9 @@ class ModeOutcome:
     restarts: int = 0
     seconds: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
+    # The time limit: stopped this process before it was done, or came before it started.
+    stopped: bool = False
+    started: bool = True
 
 
 # (mode, done, total, last case id) -> None
@@ -97,7 +102,7 @@ def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: 
                    keyword: str | None, attempt: int, replica: int = 1,
                    validate: bool = False, only: Path | None = None,
                    processes: int = 1, gpus: Sequence[str] = (),
-                   ranks: int = 0) -> list[str]:
+                   ranks: int = 0, deadline: float | None = None) -> list[str]:
     suffix = f".{attempt}" if attempt else ""
     # The distributed family: every rank of a torchrun launch runs the same pytest.
     launch = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
@@ -117,6 +122,8 @@ def worker_command(bench_dir: Path, mode: str, profile: str, out: Path, run_id: 
         # the parent blames its case and resumes it, as for a single worker.
         cmd += ["-p", "xdist", "-n", str(len(gpus)), "--dist", "each",
                 "--max-worker-restart", "0", "--detcost-gpus", ",".join(gpus)]
+    if deadline is not None:
+        cmd += ["--detcost-deadline", f"{deadline:.3f}"]
     if validate:
         cmd.append("--detcost-validate")
     if only:
@@ -181,6 +188,10 @@ class RunOptions:
     only: Path | None = None  # JSON list of case ids
     gpus: tuple[str, ...] = ()  # several: one pytest-xdist worker and shard per GPU
     ranks: int = 0  # the distributed family's torchrun ranks; 0: every GPU, or 2 on a CPU
+    deadline: float | None = None  # time.time() after which no case starts
+
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.time() >= self.deadline
 
 
 def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_id: str,
@@ -205,7 +216,7 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
     for attempt in range(len(by_id) + 1):
         cmd = worker_command(bench_dir, mode, profile_arg, out, run_id, keyword, attempt,
                              replica, options.validate, options.only, options.processes,
-                             options.gpus, options.ranks)
+                             options.gpus, options.ranks, options.deadline)
         for shard in shards:
             current_file(shard).unlink(missing_ok=True)
         before = sum(len(_recorded(shard)) for shard in shards)
@@ -218,8 +229,16 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
         plans = [_plan(shard) for shard in shards]
         done = {r.case_id for shard in shards for r in _recorded(shard)}
         planned = [cid for plan in plans if plan for cid in plan]
-        if (all(plan is not None for plan in plans) and planned
-                and all(cid in done for cid in planned)):
+        complete = (all(plan is not None for plan in plans) and planned
+                    and all(cid in done for cid in planned))
+        if complete and proc.returncode != PYTEST_INTERRUPTED:
+            break
+        if options.past_deadline() and not stalled:
+            # It stopped at the time limit (before a case, or before its profiles); a case
+            # that failed after the limit is not blamed: the resumed run measures it again.
+            outcome.stopped = True
+            break
+        if complete:
             break
         culprits = [(shard, _current(shard)) for shard in shards]
         blamed = [(shard, culprit) for shard, culprit in culprits
@@ -341,6 +360,11 @@ def run(profile: Profile, profile_arg: str, modes: Sequence[str], out_dir: Path,
         for replica in range(first, first + processes):
             for mode in modes:
                 for worker_options in _workers(profile, mode, out_dir, options):
+                    if options.past_deadline():  # what is left goes to the resumed run
+                        outcomes.append(ModeOutcome(
+                            mode, out_dir / mode_file_name(mode, replica), replica,
+                            stopped=True, started=False))
+                        continue
                     try:
                         outcomes.append(run_mode(
                             profile, profile_arg, mode, out_dir, run_id, bench_dir,
