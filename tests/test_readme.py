@@ -110,3 +110,20 @@ def test_compile_costs_pair_within_a_run_when_a_newer_run_has_only_eager(tmp_pat
     assert costs["run_id"].tolist() == ["old"]  # the newest run that measured both
     assert costs.iloc[0]["eager"] == pytest.approx(1.2)
     assert frame.compile_costs(frame.latest(data)).empty  # why it needs every run
+
+
+def test_knob_cases_name_the_shape_a_knob_slows_most(tmp_path):
+    from detcost.report.readme import knob_cases_md
+
+    cases = {"mm(m=1)": 7.0, "mm(m=8192)": 1.02, "mm(m=64)": 3.0, "mm(m=4096)": 1.0}
+    write_records(tmp_path, [
+        {"mode": mode, "case_id": case, "family": "matmul", "workload": "matmul",
+         "times_s": [(slow if mode == "cublas-workspace" else 1.0) * t
+                     for t in (1.0, 1.01, 0.99)]}
+        for case, slow in cases.items() for mode in ("default", "cublas-workspace")])
+    text = knob_cases_md(frame.current_comparisons(frame.load([tmp_path])), top=2)
+    rows = [line for line in text.splitlines() if line.startswith("| GPU-A")]
+    assert [row.split(" | ")[2] for row in rows] == ["mm(m=1)", "mm(m=64)"]
+    assert rows[0].split(" | ")[3].startswith("7.00x (")
+    assert rows[0].endswith("| not recorded |")  # the synthetic headers name no machine
+    assert knob_cases_md(frame.current_comparisons(frame.load([tmp_path]))[:0]) == ""

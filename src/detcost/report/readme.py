@@ -278,6 +278,27 @@ def knobs_md(all_modes: pd.DataFrame) -> str:
     return md_table(cells.reset_index()) + note
 
 
+def knob_cases_md(all_modes: pd.DataFrame, top: int = 3) -> str:
+    """The cases each single knob slows most, per GPU (steady in both modes): a family's
+    mean can hide one shape that a knob makes several times slower."""
+    knobs = all_modes[(all_modes["mode"] != DETERMINISTIC_MODE)
+                      & ~all_modes["family"].isin(EVIDENCE_FAMILIES)]
+    rows = fr.steady(knobs).sort_values(["gpu", "mode", "slowdown"],
+                                        ascending=[True, True, False])
+    rows = rows.groupby(["gpu", "mode"], sort=False).head(top)
+    if rows.empty:
+        return ""
+    view = pd.DataFrame({
+        "GPU": rows["gpu"], "mode": rows["mode"], "case": rows["case_id"],
+        "slowdown": [f"{_x(v)} ({_x(lo)}-{_x(hi)})" for v, lo, hi in
+                     zip(rows["slowdown"], rows["slowdown_low"], rows["slowdown_high"],
+                         strict=True)],
+        # a launch-bound step moves between machine starts by more than a knob can
+        "both modes on one machine start": rows["same_machine"].map(
+            {True: "yes", False: "no"}).fillna("not recorded")})
+    return f"The {top} cases each single-knob mode slows most:\n\n" + md_table(view)
+
+
 def compile_md(frame: pd.DataFrame) -> str:
     costs = fr.compile_costs(frame)
     if costs.empty:
@@ -390,11 +411,13 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
     stability = stability_md(frame)
     claims = claims_md(measured)
     compiled = compile_md(measured)
-    knobs = knobs_md(fr.current_comparisons(measured))
+    current = fr.current_comparisons(measured)
+    knobs = knobs_md(current)
+    knob_cases = knob_cases_md(current)
     main = fr.latest(measured)
     frame = pd.concat([frame[frame["validation"].notna()], main])
     comparison = fr.compare_modes(main)
-    return "\n\n".join([
+    return "\n\n".join(filter(None, [
         "### Environments", environments_md(main),
         f"### Decision (budget {budget:.2f}x)", decision_md(comparison, budget),
         "### What deterministic mode buys", promise_md(main), nondeterministic_md(main),
@@ -411,7 +434,7 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "Geometric-mean slowdown against default per family (cases in brackets), each mode "
         "against the default of its own run; a blank cell: the mode has not run on that "
         "family.",
-        knobs,
+        knobs, knob_cases,
         "### Under torch.compile", compiled,
         "### Claims, tested",
         "Common claims about determinism, each judged from the records (every run, not only "
@@ -427,7 +450,7 @@ def findings_markdown(frame: pd.DataFrame, budget: float, figure_path: str) -> s
         "batch? Deterministic mode does not promise it.", invariance_md(main),
         "### Across GPUs", gpu_differences_md(comparison),
         "### How far to trust the numbers", measurement_md(frame, comparison), stability,
-        noise_md(frame), efficiency_md(frame)])
+        noise_md(frame), efficiency_md(frame)]))
 
 
 def write_svg(fig, path: Path) -> None:
