@@ -122,7 +122,7 @@ class Worker:
         # this file timed but did not live (or have the time) to profile.
         self.to_profile: list[Case] = (
             owed_profiles(self.out, {c.id: c for c in self.profile.cases})
-            if self.replica == 1 and self.rank == 0 else [])
+            if self.replica == 1 and not self.distributed else [])
 
     def past_deadline(self) -> bool:
         return self.deadline is not None and time.time() >= self.deadline
