@@ -231,6 +231,9 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
         planned = [cid for plan in plans if plan for cid in plan]
         complete = (all(plan is not None for plan in plans) and planned
                     and all(cid in done for cid in planned))
+        if all(plan == [] for plan in plans):  # -k left this launch nothing to measure
+            raise NothingSelected(f"no case matches -k {keyword!r}" if keyword
+                                  else "the profile selects no case")
         if complete and proc.returncode != PYTEST_INTERRUPTED:
             break
         if options.past_deadline() and not stalled:
@@ -247,7 +250,7 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
         if not blamed and (not any(plans) or proc.returncode not in (0, 1)):
             # Nothing was being measured: the worker failed on its own (a bad -k, a broken
             # install, an unwritable file). That is the run's error, not a case's.
-            if all(plan == [] for plan in plans) or proc.returncode == PYTEST_NO_TESTS:
+            if proc.returncode == PYTEST_NO_TESTS:
                 raise NothingSelected(f"no case matches -k {keyword!r}" if keyword
                                       else "the profile selects no case")
             with log.open(encoding="utf-8", errors="replace") as f:
