@@ -183,10 +183,10 @@ def print_outcomes(outcomes) -> None:
                 *(["time limit"] if limited else [])):
         table.add_column(col, justify="left" if col == "mode" else "right")
     for o in outcomes:
-        limit = ["not started" if not o.started else "stopped" if o.stopped else ""]
+        limit = ("not started" if not o.started else "stopped" if o.stopped else "",)
         table.add_row(o.mode, str(o.replica), str(o.planned),
                       *(str(o.statuses.get(s, 0)) for s in STATUSES),
-                      str(o.restarts), f"{o.seconds:.0f}", *(limit if limited else []))
+                      str(o.restarts), f"{o.seconds:.0f}", *(limit if limited else ()))
     _stdout().print(table)
 
 

@@ -15,7 +15,7 @@ from .kernels import kernel_times
 from .modes import read_knobs
 from .precision import apply_precision
 from .profile import Measure
-from .records import KernelProfile, Record, profiled_case_ids, read_run_file
+from .records import KernelProfile, Record, read_run_items
 from .timing import calibrate, validate_timer
 from .variance import measure_variance
 from .workloads import Setting, get_workload, make_step
@@ -163,8 +163,8 @@ def owed_profiles(path: Path, cases: dict[str, Case]) -> list[Case]:
     The worker that resumes the file profiles them, after its own cases."""
     if not path.exists() or not path.stat().st_size:
         return []
-    _, records = read_run_file(path, live=True)
-    written = profiled_case_ids(path)
+    _, records, profiles = read_run_items(path, live=True)
+    written = {p.case_id for p in profiles}
     return [cases[r.case_id] for r in records
             if r.status == "ok" and r.replica == 1 and r.case_id in cases
             and r.case_id not in written and get_workload(cases[r.case_id].workload).profiled]

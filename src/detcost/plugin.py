@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -49,7 +48,7 @@ from .records import (
     read_run_file,
     shard_file,
 )
-from .timing import time_rounds
+from .timing import past, time_rounds
 from .workloads import DISTRIBUTED_FAMILY, FAMILIES, USER_FAMILY, get_workload
 
 
@@ -123,9 +122,6 @@ class Worker:
         self.to_profile: list[Case] = (
             owed_profiles(self.out, {c.id: c for c in self.profile.cases})
             if self.replica == 1 and not self.distributed else [])
-
-    def past_deadline(self) -> bool:
-        return self.deadline is not None and time.time() >= self.deadline
 
     def _start_file(self) -> set[str]:
         together = self.distributed and not self.cannot
@@ -233,7 +229,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if worker is None:
         return
     while worker.to_profile:
-        if worker.past_deadline():
+        if past(worker.deadline):
             session.exitstatus = pytest.ExitCode.INTERRUPTED
             _say(session, f"detcost: time limit reached; {len(worker.to_profile)} profile(s) "
                           "left for the run that resumes this one")
@@ -308,7 +304,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> bool | None:
     case = _case_of(item)
     if worker is None or case is None or worker.deadline is None:
         return None
-    stop = worker.past_deadline()
+    stop = past(worker.deadline)
     if worker.distributed and not worker.cannot:
         stop = any(_gather(stop))
     if not stop:

@@ -266,18 +266,14 @@ def read_run_file(path: Path, live: bool = False) -> tuple[Header, list[Record]]
     names the file and line; every other record stays readable. `live` (a worker may be
     writing now) skips an unfinished last line quietly. A file whose header is unreadable
     is a DetcostError, naming the file. Each case's profile is attached to its record."""
-    header, records, profiles = _read_items(path, live)
+    header, records, profiles = read_run_items(path, live)
     _attach(profiles, records)
     return header, records
 
 
-def profiled_case_ids(path: Path) -> set[str]:
-    """The cases of one mode's file whose profile line is written (kernels, or why not)."""
-    return {p.case_id for p in _read_items(path, live=True)[2]}
-
-
-def _read_items(path: Path, live: bool
-                ) -> tuple[Header, list[Record], list[KernelProfile]]:
+def read_run_items(path: Path, live: bool = False
+                   ) -> tuple[Header, list[Record], list[KernelProfile]]:
+    """read_run_file, with the profile lines apart from the records they belong to."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:

@@ -37,7 +37,7 @@ from .records import (
     read_run_file,
     shard_file,
 )
-from .timing import TIMER_PATH
+from .timing import TIMER_PATH, past
 from .workloads import DISTRIBUTED_FAMILY
 
 PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
@@ -190,9 +190,6 @@ class RunOptions:
     ranks: int = 0  # the distributed family's torchrun ranks; 0: every GPU, or 2 on a CPU
     deadline: float | None = None  # time.time() after which no case starts
 
-    def past_deadline(self) -> bool:
-        return self.deadline is not None and time.time() >= self.deadline
-
 
 def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_id: str,
              bench_dir: Path, options: RunOptions = RunOptions(),
@@ -231,12 +228,13 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
         planned = [cid for plan in plans if plan for cid in plan]
         complete = (all(plan is not None for plan in plans) and planned
                     and all(cid in done for cid in planned))
-        if all(plan == [] for plan in plans):  # -k left this launch nothing to measure
+        if (all(plan == [] for plan in plans)  # -k left this launch nothing to measure
+                or (proc.returncode == PYTEST_NO_TESTS and not any(plans))):
             raise NothingSelected(f"no case matches -k {keyword!r}" if keyword
                                   else "the profile selects no case")
         if complete and proc.returncode != PYTEST_INTERRUPTED:
             break
-        if options.past_deadline() and not stalled:
+        if past(options.deadline) and not stalled:
             # It stopped at the time limit (before a case, or before its profiles); a case
             # that failed after the limit is not blamed: the resumed run measures it again.
             outcome.stopped = True
@@ -250,9 +248,6 @@ def run_mode(profile: Profile, profile_arg: str, mode: str, out_dir: Path, run_i
         if not blamed and (not any(plans) or proc.returncode not in (0, 1)):
             # Nothing was being measured: the worker failed on its own (a bad -k, a broken
             # install, an unwritable file). That is the run's error, not a case's.
-            if proc.returncode == PYTEST_NO_TESTS:
-                raise NothingSelected(f"no case matches -k {keyword!r}" if keyword
-                                      else "the profile selects no case")
             with log.open(encoding="utf-8", errors="replace") as f:
                 f.seek(log_start)
                 why = worker_error(f.read())
@@ -363,7 +358,7 @@ def run(profile: Profile, profile_arg: str, modes: Sequence[str], out_dir: Path,
         for replica in range(first, first + processes):
             for mode in modes:
                 for worker_options in _workers(profile, mode, out_dir, options):
-                    if options.past_deadline():  # what is left goes to the resumed run
+                    if past(options.deadline):  # what is left goes to the resumed run
                         outcomes.append(ModeOutcome(
                             mode, out_dir / mode_file_name(mode, replica), replica,
                             stopped=True, started=False))

@@ -18,6 +18,11 @@ from typing import Any
 TIMER_PATH = "detcost.timing.device_clock"
 
 
+def past(deadline: float | None) -> bool:
+    """Whether a time limit (seconds since the epoch; None: no limit) has passed."""
+    return deadline is not None and time.time() >= deadline
+
+
 def synchronize() -> None:
     import torch
 
