@@ -1,4 +1,4 @@
 """Benchmarks are pytest-benchmark tests; the detcost plugin applies the mode, generates the
-cases of each family from the profile and writes one record per case."""
+cases from the profile and writes one record per case."""
 
-pytest_plugins = ["detcost.plugin"]
+pytest_plugins = ["detcost.worker.plugin"]

@@ -38,12 +38,6 @@ class Case:
     def id(self) -> str:
         return f"{self.shape_id}-{self.pass_}-{self.dtype}-{self.precision}"
 
-    def record_fields(self, run_id: str, mode: str, replica: int) -> dict[str, Any]:
-        """What every record of this case says about it, whatever became of the case."""
-        return {"run_id": run_id, "mode": mode, "case_id": self.id, "family": self.family,
-                "workload": self.workload, "params": self.param_dict, "pass_": self.pass_,
-                "dtype": self.dtype, "precision": self.precision, "replica": replica}
-
     def skip_reason(self) -> str | None:
         """Why this combination means nothing, or None: such a case is recorded as skipped."""
         w = get_workload(self.workload)

@@ -6,9 +6,7 @@ handle is made), so two modes are never compared inside one process.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from typing import Any
 
 from .errors import unknown
 
@@ -32,12 +30,16 @@ class Mode:
     # Its knobs act only on a GPU (cuBLAS, cuDNN, NCCL): on a CPU it would be default mode
     # again, so a run there leaves it out unless asked for.
     gpu_only: bool = False
+    # How pages show it: its colour, and its column in the table of what each knob costs
+    # (None: not a column there).
+    colour: str = "#7f7f7f"
+    knob_column: int | None = None
 
 
 MODES: dict[str, Mode] = {
     m.name: m
     for m in (
-        Mode("default", "PyTorch's own defaults"),
+        Mode("default", "PyTorch's own defaults", colour="#7f7f7f"),
         Mode(
             "deterministic",
             "every determinism knob on: use_deterministic_algorithms, cuDNN deterministic, "
@@ -45,6 +47,7 @@ MODES: dict[str, Mode] = {
             use_deterministic_algorithms=True,
             cudnn_deterministic=True,
             cublas_workspace_config=CUBLAS_WORKSPACE,
+            colour="#2ca02c", knob_column=5,
         ),
         Mode(
             "deterministic-nofill",
@@ -53,25 +56,27 @@ MODES: dict[str, Mode] = {
             cudnn_deterministic=True,
             cublas_workspace_config=CUBLAS_WORKSPACE,
             fill_uninitialized_memory=False,
+            colour="#98df8a", knob_column=4,
         ),
         Mode(
             "cublas-workspace",
             f"only CUBLAS_WORKSPACE_CONFIG={CUBLAS_WORKSPACE}",
             cublas_workspace_config=CUBLAS_WORKSPACE,
-            gpu_only=True,
+            gpu_only=True, colour="#1f77b4", knob_column=1,
         ),
         Mode(
             "cudnn-deterministic",
             "only torch.backends.cudnn.deterministic=True",
             cudnn_deterministic=True,
-            gpu_only=True,
+            gpu_only=True, colour="#ff7f0e", knob_column=2,
         ),
         Mode("tuned", "torch.backends.cudnn.benchmark=True (autotuned, not deterministic)",
-             cudnn_benchmark=True, gpu_only=True),
+             cudnn_benchmark=True, gpu_only=True, colour="#d62728", knob_column=3),
         Mode("nccl-ring", "only NCCL_ALGO=Ring (a fixed reduction order across the ranks)",
-             extra_env={"NCCL_ALGO": "Ring"}, families=("distributed",), gpu_only=True),
+             extra_env={"NCCL_ALGO": "Ring"}, families=("distributed",), gpu_only=True,
+             colour="#9467bd"),
         Mode("nccl-simple", "only NCCL_PROTO=Simple", extra_env={"NCCL_PROTO": "Simple"},
-             families=("distributed",), gpu_only=True),
+             families=("distributed",), gpu_only=True, colour="#8c564b"),
     )
 }
 
@@ -100,42 +105,11 @@ def mode_environment(mode: Mode) -> dict[str, str]:
     return env
 
 
-def apply_mode(mode: Mode) -> None:
-    """Set the mode's knobs in this process. Call before the first CUDA call."""
-    import torch
-
-    for key, value in mode_environment(mode).items():
-        os.environ[key] = value
-    if mode.cublas_workspace_config is None:
-        # An inherited variable would silently change the baseline.
-        os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
-    torch.use_deterministic_algorithms(mode.use_deterministic_algorithms,
-                                       warn_only=mode.warn_only)
-    torch.backends.cudnn.deterministic = mode.cudnn_deterministic
-    torch.backends.cudnn.benchmark = mode.cudnn_benchmark
-    if mode.fill_uninitialized_memory is not None:
-        torch.utils.deterministic.fill_uninitialized_memory = mode.fill_uninitialized_memory
+def knob_columns() -> tuple[str, ...]:
+    """The modes that the table of what each knob costs shows, in its order."""
+    shown = [m for m in MODES.values() if m.knob_column is not None]
+    return tuple(m.name for m in sorted(shown, key=lambda m: m.knob_column))
 
 
-def read_knobs() -> dict[str, Any]:
-    """The knobs as torch reports them now: records store what was in force, not what was asked."""
-    import torch
-    import torch._inductor.config as inductor  # imported by use_deterministic_algorithms too
-
-    return {
-        "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
-        "deterministic_warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
-        "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
-        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
-        "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
-        "fill_uninitialized_memory": bool(torch.utils.deterministic.fill_uninitialized_memory),
-        "float32_matmul_precision": torch.get_float32_matmul_precision(),
-        "cuda_matmul_allow_tf32": bool(torch.backends.cuda.matmul.allow_tf32),
-        "cudnn_allow_tf32": bool(torch.backends.cudnn.allow_tf32),
-        # Inductor's own flags (torch.compile): deterministic mode sets the first from 2.10
-        "inductor_deterministic": getattr(inductor, "deterministic", None),
-        "inductor_batch_invariant": getattr(inductor, "batch_invariant", None),
-        # NCCL's settings in force (None: NCCL's own choice)
-        **{name.lower(): os.environ.get(name) for name in
-           ("NCCL_ALGO", "NCCL_PROTO", "NCCL_NVLS_ENABLE")},
-    }
+def mode_colour(name: str) -> str:
+    return MODES[name].colour if name in MODES else "#7f7f7f"

@@ -26,12 +26,6 @@ def check_precision(name: str) -> str:
     return name
 
 
-def torch_dtype(name: str):
-    import torch
-
-    return getattr(torch, check_dtype(name))
-
-
 def skip_reason(dtype: str, precision: str, meaningful: tuple[str, ...]) -> str | None:
     """Why (dtype, precision) means nothing for a workload, or None when it does.
 
@@ -46,10 +40,3 @@ def skip_reason(dtype: str, precision: str, meaningful: tuple[str, ...]) -> str 
             return "this workload does no matmul or convolution: precision has no effect"
         return f"precision {precision!r} computes the same as {meaningful[-1]!r} here"
     return None
-
-
-def apply_precision(precision: str) -> None:
-    import torch
-
-    torch.set_float32_matmul_precision(check_precision(precision))
-    torch.backends.cudnn.allow_tf32 = precision != "highest"

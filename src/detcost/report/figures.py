@@ -7,81 +7,25 @@ escaped before plotly renders them as (a subset of) HTML.
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-FAMILY_COLORS = {"conv": "#1f77b4", "attention": "#d62728", "scatter": "#2ca02c",
-                 "other": "#9467bd"}
-MODE_ORDER = ("cublas-workspace", "cudnn-deterministic", "tuned", "deterministic-nofill",
-              "deterministic")
-_ROW = 20
-CONFIG = {"displaylogo": False, "responsive": True,
-          "toImageButtonOptions": {"format": "png", "scale": 2}}
-
-
-def _height(rows: int, extra: int = 160) -> int:
-    return max(320, extra + _ROW * rows)
-
-
-def _e(value: object) -> str:
-    """Text for plotly's pseudo-HTML labels: '<', '>' and '&' escaped. Quotes stay as they
-    are (plotly shows '&quot;' literally, and no label is an attribute)."""
-    return html.escape(str(value), quote=False)
-
-
-def case_label(row: pd.Series) -> str:
-    """A case on an axis: shape, pass, and the numerics where they are not a facet."""
-    return f"{_e(row['shape'])} · {row['pass_']} · {_e(row['numerics'])}"
-
-
-def shape_label(row: pd.Series) -> str:
-    return f"{_e(row['shape'])} · {row['pass_']}"
-
-
-def labels(rows: pd.DataFrame, label=case_label) -> pd.Series:
-    """Axis labels; prefixed with the GPU and torch where rows come from several
-    environments, so that two GPUs' cases never share a row."""
-    base = rows.apply(label, axis=1)
-    if rows["env"].nunique() > 1:
-        return _e_series(rows["env"]) + " · " + base
-    return base
-
-
-def _e_series(values: pd.Series) -> pd.Series:
-    return values.map(_e)
-
-
-def filter_key(row: pd.Series) -> str:
-    """What the dashboard's filters match (gpu, torch, family, dtype, precision), then the
-    environment and case, which make it unique: plotly merges points that share an id."""
-    keys = ("gpu", "torch", "family", "dtype", "precision", "env", "case_id")
-    return "|".join(f"{k}={row[k]}" for k in keys)
-
-
-def _labelled(rows: pd.DataFrame, label=case_label, per_env: bool = False) -> pd.DataFrame:
-    """The rows with their axis label and filter key (see module docstring). `per_env`
-    gives each environment its own rows; without it environments share a row."""
-    rows = rows.copy()
-    rows["label"] = labels(rows, label) if per_env else rows.apply(label, axis=1)
-    rows["key"] = rows.apply(filter_key, axis=1)
-    return rows
-
-
-def _order(rows: pd.DataFrame, value: str) -> list[str]:
-    """Labels sorted by their largest `value`, smallest first (plotly draws bottom-up)."""
-    return rows.groupby("label")[value].max().sort_values().index.tolist()
-
-
-def empty_figure(title: str, why: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=_e(why), showarrow=False, x=0.5, y=0.5, xref="paper",
-                       yref="paper")
-    fig.update_layout(title=title, height=220, xaxis_visible=False, yaxis_visible=False)
-    return fig
+from ..modes import knob_columns, mode_colour
+from ..workloads.families import family as family_facts
+from .plotkit import (
+    case_label,
+    empty_figure,
+    esc,
+    esc_series,
+    filter_key,
+    height_for,
+    labelled,
+    labels,
+    order_by,
+    shape_label,
+)
 
 
 def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
@@ -92,12 +36,12 @@ def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
     ok = comparison[comparison["status"] == "ok"].copy()
     if ok.empty:
         return empty_figure(title, "no case was measured in both modes")
-    ok = _labelled(ok, shape_label)
+    ok = labelled(ok, shape_label)
     columns = sorted(ok["numerics"].unique())
     order = (ok.groupby("label").agg(family=("family", "first"), worst=("slowdown", "max"))
              .sort_values(["family", "worst"], ascending=[False, True]).index.tolist())
     fig = make_subplots(rows=1, cols=len(columns), shared_yaxes=True,
-                        subplot_titles=[_e(c) for c in columns], horizontal_spacing=0.01)
+                        subplot_titles=[esc(c) for c in columns], horizontal_spacing=0.01)
     low = min(ok["slowdown_low"].min(), ok["slowdown"].min(), 1.0)
     high = max(ok["slowdown_high"].max(), ok["slowdown"].max(), 1.0)
     span = [np.log10(low) - 0.05, np.log10(high) + 0.05]  # one scale for every column
@@ -107,11 +51,11 @@ def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
             fig.add_trace(go.Scatter(
                 x=g["slowdown"], y=g["label"], mode="markers", name=family,
                 legendgroup=family, showlegend=col == 1, ids=g["key"],
-                marker={"color": FAMILY_COLORS.get(family, "#7f7f7f"), "size": 9},
+                marker={"color": family_facts(family).colour, "size": 9},
                 error_x={"type": "data", "symmetric": False,
                          "array": (g["slowdown_high"] - g["slowdown"]).clip(lower=0),
                          "arrayminus": (g["slowdown"] - g["slowdown_low"]).clip(lower=0)},
-                customdata=np.stack([g["env"].map(_e), g["median_s_base"] * 1e3,
+                customdata=np.stack([g["env"].map(esc), g["median_s_base"] * 1e3,
                                      g["median_s_mode"] * 1e3], axis=1),
                 hovertemplate="%{y}<br>%{x:.3f}x  (default %{customdata[1]:.3f} ms, "
                               "deterministic %{customdata[2]:.3f} ms)<br>%{customdata[0]}"
@@ -119,10 +63,9 @@ def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
         fig.add_vline(x=1.0, line_dash="dot", line_color="black", row=1, col=col)
         fig.update_xaxes(type="log", title_text="slowdown (x)", range=span, row=1, col=col)
     fig.update_yaxes(categoryorder="array", categoryarray=order, row=1, col=1)
-    fig.update_layout(title=title, height=_height(len(order)), legend_title="family",
+    fig.update_layout(title=title, height=height_for(len(order)), legend_title="family",
                       margin={"l": 10, "r": 10})
     return fig
-
 
 def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "deterministic")
                      ) -> go.Figure:
@@ -130,10 +73,10 @@ def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "
     a deterministic case with more than one is a broken promise and is called out."""
     title = "Run-to-run variance: distinct outputs out of N repeats on identical inputs"
     ok = frame[frame["mode"].isin(modes) & (frame["status"] == "ok")
-               & (frame["replica"] == 1)].copy()
+               & (frame["process"] == 1)].copy()
     if ok.empty:
         return empty_figure(title, "no case was measured")
-    ok = _labelled(ok, per_env=True)
+    ok = labelled(ok, per_env=True)
     broken = ok[(ok["mode"] != "default") & (ok["distinct_digests"] > 1)]
     if len(broken):
         title += f" — {len(broken)} deterministic case(s) varied: a broken promise"
@@ -142,11 +85,10 @@ def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.02,
                         subplot_titles=("distinct digests out of N",
                                         "max difference to the first run (ULP)"))
-    colors = {"default": "#d62728", "deterministic": "#2ca02c"}
     for mode in modes:
         g = ok[ok["mode"] == mode]
         common = {"y": g["label"], "orientation": "h", "name": mode, "legendgroup": mode,
-                  "ids": g["key"], "marker_color": colors.get(mode, "#7f7f7f")}
+                  "ids": g["key"], "marker_color": mode_colour(mode)}
         fig.add_trace(go.Bar(x=g["distinct_digests"], customdata=g["repeats"],
                              hovertemplate="%{y}<br>%{x} distinct of %{customdata}"
                                            "<extra>" + mode + "</extra>", **common),
@@ -158,10 +100,9 @@ def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "
     fig.update_xaxes(title_text="distinct digests", row=1, col=1)
     fig.update_xaxes(title_text="max ULP difference + 1 (log)", type="log", row=1, col=2)
     fig.update_yaxes(categoryorder="array", categoryarray=order, row=1, col=1)
-    fig.update_layout(title=title, barmode="group", height=_height(2 * len(order), 120),
+    fig.update_layout(title=title, barmode="group", height=height_for(2 * len(order), 120),
                       margin={"l": 10, "r": 10})
     return fig
-
 
 def throughput_by_precision(frame: pd.DataFrame,
                             modes: tuple[str, ...] = ("default", "deterministic")
@@ -170,7 +111,7 @@ def throughput_by_precision(frame: pd.DataFrame,
     beside deterministic, so the precision trade-off sits next to the determinism one."""
     title = "Throughput across float32 matmul precisions and dtypes, by mode"
     ok = frame[frame["mode"].isin(modes) & (frame["status"] == "ok")
-               & (frame["replica"] == 1)].copy()
+               & (frame["process"] == 1)].copy()
     if ok.empty:
         return empty_figure(title, "no shape was measured in more than one precision/dtype")
     ok["label"] = labels(ok, shape_label)
@@ -188,31 +129,30 @@ def throughput_by_precision(frame: pd.DataFrame,
             m = g[g["mode"] == mode].sort_values("numerics")
             fig.add_trace(go.Bar(x=m["numerics"], y=m["throughput"], name=mode,
                                  legendgroup=mode, showlegend=row == 1, ids=m["key"],
-                                 marker_color={"default": "#7f7f7f"}.get(mode, "#2ca02c"),
+                                 marker_color=mode_colour(mode),
                                  customdata=m["work_unit"],
                                  hovertemplate="%{x}: %{y:.1f} %{customdata}<extra>" + mode +
                                                "</extra>"), row=row, col=1)
-        fig.update_yaxes(title_text=_e(g["work_unit"].iloc[0]), row=row, col=1)
+        fig.update_yaxes(title_text=esc(g["work_unit"].iloc[0]), row=row, col=1)
     fig.update_layout(title=title, barmode="group", height=max(360, 230 * len(shapes)))
     return fig
-
 
 def accuracy_vs_throughput(frame: pd.DataFrame,
                            modes: tuple[str, ...] = ("default", "deterministic")) -> go.Figure:
     """Error against float64 (x) and throughput (y) per case and mode: faster numerics buy
     speed with accuracy; determinism buys reproducibility with speed."""
     title = "Accuracy (error vs float64) against throughput, per case and mode"
-    ok = frame[frame["mode"].isin(modes) & (frame["status"] == "ok") & (frame["replica"] == 1)
+    ok = frame[frame["mode"].isin(modes) & (frame["status"] == "ok") & (frame["process"] == 1)
                & (frame["error_vs_float64"] > 0) & (frame["work_unit"] == "TFLOP/s")].copy()
     if ok.empty:
         return empty_figure(title, "no compute-bound case has an error against float64")
-    ok = _labelled(ok, per_env=True)
+    ok = labelled(ok, per_env=True)
     fig = go.Figure()
     symbols = {"default": "circle", "deterministic": "diamond-open"}
     for (numerics, mode), g in ok.groupby(["numerics", "mode"], sort=True):
         fig.add_trace(go.Scatter(
             x=g["error_vs_float64"], y=g["throughput"], mode="markers", ids=g["key"],
-            name=f"{_e(numerics)} · {mode}", marker={"symbol": symbols.get(mode, "x"),
+            name=f"{esc(numerics)} · {mode}", marker={"symbol": symbols.get(mode, "x"),
                                                      "size": 9},
             text=g["label"], hovertemplate="%{text}<br>error %{x:.2e}<br>%{y:.1f} TFLOP/s"
                                            "<extra></extra>"))
@@ -221,19 +161,18 @@ def accuracy_vs_throughput(frame: pd.DataFrame,
                       yaxis={"type": "log", "title": "TFLOP/s"})
     return fig
 
-
 def knob_attribution(comparisons: pd.DataFrame) -> go.Figure:
     """Slowdown of each single-knob mode against default, per case: which knob costs what.
     The deterministic-nofill column separates the kernels from the memory fill."""
     title = "Cost per knob: slowdown of each mode against default"
     ok = comparisons[(comparisons["status"] == "ok")
-                     & comparisons["mode"].isin(MODE_ORDER)].copy()
+                     & comparisons["mode"].isin(knob_columns())].copy()
     if ok.empty:
         return empty_figure(title, "run the single-knob modes to attribute the cost")
-    ok = _labelled(ok, per_env=True)
+    ok = labelled(ok, per_env=True)
     table = ok.pivot_table(index="label", columns="mode", values="slowdown", aggfunc="first")
     keys = ok.groupby("label")["key"].first().reindex(table.index)
-    modes = [m for m in MODE_ORDER if m in table.columns]
+    modes = [m for m in knob_columns() if m in table.columns]
     table = table[modes].sort_values(modes[-1])
     keys = keys.reindex(table.index)
     z = np.log2(table.to_numpy(dtype=float))
@@ -244,10 +183,9 @@ def knob_attribution(comparisons: pd.DataFrame) -> go.Figure:
         colorbar={"title": "slowdown", "tickvals": [-2, -1, 0, 1, 2],
                   "ticktext": ["0.25x", "0.5x", "1x", "2x", "4x+"]},
         hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
-    fig.update_layout(title=title, height=_height(len(table), 180),
+    fig.update_layout(title=title, height=height_for(len(table), 180),
                       xaxis={"side": "top"}, margin={"l": 10})
     return fig
-
 
 def compile_against_eager(costs: pd.DataFrame) -> go.Figure:
     """Deterministic mode's slowdown on each model step eager and under torch.compile, with
@@ -255,7 +193,7 @@ def compile_against_eager(costs: pd.DataFrame) -> go.Figure:
     title = "Deterministic mode's cost, eager and under torch.compile"
     if costs.empty:
         return empty_figure(title, "run model cases with compile = eager and inductor")
-    label = _e_series(costs["case"] + " " + costs["pass_"] + " " + costs["dtype"])
+    label = esc_series(costs["case"] + " " + costs["pass_"] + " " + costs["dtype"])
     fig = go.Figure()
     for name, column in (("eager", "eager"), ("torch.compile", "compiled")):
         fig.add_bar(name=name, y=label, x=costs[column], orientation="h",
@@ -264,10 +202,9 @@ def compile_against_eager(costs: pd.DataFrame) -> go.Figure:
                              "arrayminus": costs[column] - costs[f"{column}_low"]},
                     hovertemplate="%{y}<br>" + name + ": %{x:.2f}x<extra></extra>")
     fig.add_vline(x=1.0, line_dash="dot")
-    fig.update_layout(title=title, barmode="group", height=_height(2 * len(costs)),
+    fig.update_layout(title=title, barmode="group", height=height_for(2 * len(costs)),
                       xaxis_title="slowdown (deterministic / default)", margin={"l": 10})
     return fig
-
 
 def batch_invariance_view(table: pd.DataFrame) -> go.Figure:
     """One request served in batches of several sizes: does its result change with the
@@ -275,7 +212,7 @@ def batch_invariance_view(table: pd.DataFrame) -> go.Figure:
     title = "Batch invariance: one request's result served in batches of 1, 8 and 64"
     if table.empty:
         return empty_figure(title, "run the invariance family (row_matmul, lm_serve, ...)")
-    label = _e_series(table["request"] + " " + table["dtype"] + "/" + table["precision"]
+    label = esc_series(table["request"] + " " + table["dtype"] + "/" + table["precision"]
                       + " · " + table["env"])
     wide = table.assign(label=label, value=table["invariant"].astype(float),
                         text=[("same result" if inv else
@@ -289,10 +226,9 @@ def batch_invariance_view(table: pd.DataFrame) -> go.Figure:
         text=text.reindex_like(z).fillna("").to_numpy(), texttemplate="%{text}",
         colorscale=[[0, "#d6604d"], [1, "#4393c3"]], zmin=0, zmax=1, showscale=False,
         hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>"))
-    fig.update_layout(title=title, height=_height(len(z), 180), xaxis={"side": "top"},
+    fig.update_layout(title=title, height=height_for(len(z), 180), xaxis={"side": "top"},
                       margin={"l": 10})
     return fig
-
 
 def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
     """The same cases side by side for each environment (GPU x torch version)."""
@@ -300,78 +236,20 @@ def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
     ok = comparison[comparison["status"] == "ok"].copy()
     if ok["env"].nunique() < 2:
         return empty_figure(title, "one environment so far: add a run on another GPU or torch")
-    ok = _labelled(ok)
-    order = _order(ok, "slowdown")
+    ok = labelled(ok)
+    order = order_by(ok, "slowdown")
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
-        fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=_e(env),
-                             ids=g["key"], hovertemplate="%{y}<br>%{x:.3f}x<extra>" + _e(env)
+        fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=esc(env),
+                             ids=g["key"], hovertemplate="%{y}<br>%{x:.3f}x<extra>" + esc(env)
                              + "</extra>"))
     fig.add_vline(x=1.0, line_dash="dot", line_color="black")
-    fig.update_layout(title=title, barmode="group", height=_height(2 * len(order), 160),
+    fig.update_layout(title=title, barmode="group", height=height_for(2 * len(order), 160),
                       xaxis={"type": "log", "title": "slowdown (x, log)"},
                       yaxis={"categoryorder": "array", "categoryarray": order},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
                       margin={"l": 10})
     return fig
-
-
-def efficiency_by_case(frame: pd.DataFrame, mode: str = "default") -> go.Figure:
-    """Default-mode floor time over measured time: the roofline floor is the larger of FLOPs
-    over the matmul rate of the case's numerics and bytes over the copy bandwidth, both
-    measured on the same GPU in the same run."""
-    title = f"Baseline efficiency: {mode}-mode time against its roofline floor"
-    ok = frame[(frame["mode"] == mode) & (frame["status"] == "ok") & (frame["replica"] == 1)
-               & frame["fraction_of_ceiling"].notna()].copy()
-    if ok.empty:
-        return empty_figure(title, "no ceiling was measured (a GPU run measures them)")
-    ok = _labelled(ok)
-    order = _order(ok, "fraction_of_ceiling")
-    fig = go.Figure()
-    for env, g in ok.groupby("env", sort=True):
-        fig.add_trace(go.Bar(x=g["fraction_of_ceiling"], y=g["label"], orientation="h",
-                             name=_e(env), ids=g["key"],
-                             customdata=np.stack([g["bound"], g["throughput"],
-                                                  g["work_unit"]], axis=1),
-                             hovertemplate="%{y}<br>%{x:.0%} of the floor, bound by "
-                                           "%{customdata[0]} (%{customdata[1]:.1f} "
-                                           "%{customdata[2]})"
-                                           "<extra></extra>"))
-    fig.update_layout(title=title, barmode="group", height=_height(len(order) * max(
-        1, ok["env"].nunique()), 160), xaxis={"title": "floor time / measured time",
-                                              "tickformat": ".0%"},
-                      yaxis={"categoryorder": "array", "categoryarray": order},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-                      margin={"l": 10})
-    return fig
-
-
-def noise_against_slowdown(comparison: pd.DataFrame, spread: pd.DataFrame) -> go.Figure:
-    """Each case's slowdown against the spread between two default-mode processes: a
-    slowdown is only a finding where it is well outside that noise."""
-    title = "Slowdown against run-to-run noise (two default-mode processes)"
-    if spread.empty:
-        return empty_figure(title, "run each mode in 2 or more processes to measure noise")
-    ok = comparison[comparison["status"] == "ok"].merge(
-        spread[["env", "run_id", "case_id", "spread"]], on=["env", "run_id", "case_id"])
-    if ok.empty:
-        return empty_figure(title, "no case has both a slowdown and a second process")
-    ok = _labelled(ok)
-    ok["effect"] = (ok["slowdown"] - 1).abs()
-    fig = go.Figure()
-    for env, g in ok.groupby("env", sort=True):
-        fig.add_trace(go.Scatter(x=g["spread"] * 100, y=g["effect"] * 100, mode="markers",
-                                 name=_e(env), ids=g["key"], text=g["label"],
-                                 hovertemplate="%{text}<br>noise %{x:.1f}%, "
-                                               "|slowdown - 1| %{y:.1f}%<extra></extra>"))
-    top = max(ok["spread"].max(), ok["effect"].max()) * 100
-    fig.add_trace(go.Scatter(x=[0.01, top], y=[0.01, top], mode="lines", name="effect = noise",
-                             line={"dash": "dot", "color": "black"}, hoverinfo="skip"))
-    fig.update_layout(title=title, height=520,
-                      xaxis={"type": "log", "title": "spread between two processes (%)"},
-                      yaxis={"type": "log", "title": "|slowdown - 1| (%)"})
-    return fig
-
 
 def costliest_cases(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
     """The `top` costliest cases (by their worst environment), each environment's slowdown
@@ -387,42 +265,14 @@ def costliest_cases(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
     ok = ok[ok["label"].isin(worst.index)]
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
-        fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=_e(env),
+        fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=esc(env),
                              text=[f"{v:.1f}x" for v in g["slowdown"]], textposition="outside",
                              error_x={"type": "data", "symmetric": False,
                                       "array": (g["slowdown_high"] - g["slowdown"]).clip(0),
                                       "arrayminus": (g["slowdown"] - g["slowdown_low"]).clip(0)}))
-    fig.update_layout(title=title, barmode="group", height=_height(2 * len(worst), 140),
+    fig.update_layout(title=title, barmode="group", height=height_for(2 * len(worst), 140),
                       width=1100, xaxis={"type": "log", "title": "slowdown (x, log)"},
                       yaxis={"categoryorder": "array", "categoryarray": list(worst.index[::-1])},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
                       margin={"l": 10, "r": 40}, template="plotly_white")
-    return fig
-
-
-def stability_between_runs(rows: pd.DataFrame, run_a: str, run_b: str) -> go.Figure:
-    """Two independent runs: each case's slowdown in B against A, with A's rerun interval.
-    A case is stable where its point sits on the diagonal within its bar."""
-    title = f"Stability: slowdown in {_e(run_b)} against {_e(run_a)} (A's 95% rerun interval)"
-    both = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")].copy()
-    if both.empty:
-        return empty_figure(title, "the two runs share no case measured in both modes")
-    both["label"] = both["case_id"].map(_e)
-    fig = go.Figure()
-    for inside, g in both.groupby("inside_a", sort=True):
-        fig.add_trace(go.Scatter(
-            x=g["slowdown_a"], y=g["slowdown_b"], mode="markers", text=g["label"],
-            name="inside A's interval" if inside else "outside A's interval",
-            marker={"color": "#2ca02c" if inside else "#d62728", "size": 8},
-            error_x={"type": "data", "symmetric": False,
-                     "array": (g["slowdown_high_a"] - g["slowdown_a"]).clip(lower=0),
-                     "arrayminus": (g["slowdown_a"] - g["slowdown_low_a"]).clip(lower=0)},
-            hovertemplate="%{text}<br>A %{x:.3f}x, B %{y:.3f}x<extra></extra>"))
-    span = [both[["slowdown_a", "slowdown_b"]].min().min() * 0.9,
-            both[["slowdown_a", "slowdown_b"]].max().max() * 1.1]
-    fig.add_trace(go.Scatter(x=span, y=span, mode="lines", name="B = A", hoverinfo="skip",
-                             line={"dash": "dot", "color": "black"}))
-    fig.update_layout(title=title, height=560,
-                      xaxis={"type": "log", "title": f"slowdown in {_e(run_a)} (A)"},
-                      yaxis={"type": "log", "title": f"slowdown in {_e(run_b)} (B)"})
     return fig

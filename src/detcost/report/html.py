@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
-from .figures import CONFIG
+from .plotkit import CONFIG
 
 STYLE = """
 body{font-family:system-ui,-apple-system,sans-serif;margin:1.5rem auto;max-width:1400px;

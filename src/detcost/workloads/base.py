@@ -166,9 +166,9 @@ class Workload:
     precisions: tuple[str, ...] = ("highest",)
     skip: Callable[[Mapping[str, ParamValue], str], str | None] = field(
         default=lambda params, dtype: None)
-    # Profile a few steps (torch.profiler) into the record, so that a slowdown can be
-    # attributed to kernels: on for the models, where many kernels share a step.
-    profiled: bool = False
+    # Take a kernel table (torch.profiler) of one step into the record, so that a slowdown
+    # can be attributed to kernels: on for the models, where many kernels share a step.
+    kernel_table: bool = False
     # What must hold between parameters (groups divide channels, ...): why not, or None.
     check: Callable[[Mapping[str, ParamValue]], str | None] = field(
         default=lambda params: None)

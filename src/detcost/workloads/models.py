@@ -359,18 +359,18 @@ MODEL_WORKLOADS = [
              "(fwd) and an SGD training step (fwdbwd)", build_resnet,
              params={"depth": Param(50, minimum=18), "batch": 64, "image": 224,
                      "classes": 1000, "compile": COMPILE},
-             precisions=MODEL_PRECISIONS, profiled=True,
+             precisions=MODEL_PRECISIONS, kernel_table=True,
              check=lambda p: "depth must be 18 or 50" if p["depth"] not in (18, 50) else None),
     Workload("model", "vit", "torchvision VisionTransformer (defaults: ViT-B/16): inference "
              "(fwd) and an SGD training step (fwdbwd)", build_vit,
              params={"batch": 64, "image": 224, "patch": 16, "layers": 12, "heads": 12,
                      "hidden": 768, "classes": 1000, "compile": COMPILE},
-             precisions=MODEL_PRECISIONS, profiled=True, check=_check_vit),
+             precisions=MODEL_PRECISIONS, kernel_table=True, check=_check_vit),
     Workload("model", "detection", "torchvision Faster R-CNN ResNet-50 FPN, random weights: "
              "inference (fwd: boxes, scores, labels) and an SGD training step (fwdbwd); "
              "roi_align and NMS on the path", build_detection,
              params={"batch": 2, "image": 512, "classes": 91, "boxes": 8},
-             precisions=MODEL_PRECISIONS, profiled=True,
+             precisions=MODEL_PRECISIONS, kernel_table=True,
              check=lambda p: "classes must be at least 2" if p["classes"] < 2 else None),
     Workload("model", "gpt", "a decoder-only language model from torch.nn (defaults: 124M "
              "parameters): prefill or KV-cache decode (fwd), and a training step (fwdbwd)",
@@ -378,7 +378,7 @@ MODEL_WORKLOADS = [
              params={"phase": Param("prefill", ("prefill", "decode")), "batch": 8,
                      "seq": 1024, "new_tokens": 32, "vocab": 32000, "hidden": 768,
                      "layers": 12, "heads": 12, "compile": COMPILE},
-             precisions=MODEL_PRECISIONS, profiled=True,
+             precisions=MODEL_PRECISIONS, kernel_table=True,
              check=lambda p: (f"hidden = {p['hidden']} must be a multiple of heads = "
                               f"{p['heads']}" if p["hidden"] % p["heads"] else None)),
 ]

@@ -1,0 +1,33 @@
+"""Two runs set side by side, case by case, computed once for `detcost compare A B` and
+`detcost stability A B`: each run's slowdown, B over A, whether B lies inside A's rerun
+interval, and the steady cases that regressed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .stability import compare_runs, regressions, stability
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    run_a: str
+    run_b: str
+    rows: pd.DataFrame  # one row per case both runs measured (compare_runs)
+    summary: dict  # stability's figures
+    disagree: pd.DataFrame  # cases whose slowdown in B lies outside A's interval
+
+    @property
+    def steady(self) -> int:
+        return int(self.rows["steady"].sum()) if len(self.rows) else 0
+
+    def regressed(self, fail_slowdown: float | None, fail_time: float | None) -> pd.DataFrame:
+        return regressions(self.rows, fail_slowdown, fail_time)
+
+
+def diff_runs(records: pd.DataFrame, run_a: str, run_b: str) -> RunDiff:
+    rows = compare_runs(records, run_a, run_b)
+    summary, disagree = stability(records, run_a, run_b, rows=rows)
+    return RunDiff(run_a, run_b, rows, summary, disagree)

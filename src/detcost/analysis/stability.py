@@ -1,0 +1,96 @@
+"""Two runs of the same cases set side by side: case by case (two GPUs, two torch
+versions), how often one lands inside the other's rerun interval, and the regression gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
+from .compare import compare_modes, per_mode
+from .select import run_order
+from .stats import NOISE_TARGET
+
+
+def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
+                 mode: str = DETERMINISTIC_MODE) -> pd.DataFrame:
+    """Case by case between two runs (two GPUs, two torch versions): each run's slowdown
+    and the ratio of their default-mode median times (B over A)."""
+    comparison = compare_modes(frame[frame["run_id"].isin([run_a, run_b])], mode)
+    a = comparison[comparison["run_id"] == run_a]
+    b = comparison[comparison["run_id"] == run_b]
+    keep = ["case_id", "family", "status", "slowdown", "slowdown_low", "slowdown_high",
+            "median_s_base", "env", "noisy_base", "noisy_mode"]
+    merged = a[keep].merge(b[keep], on=["case_id", "family"], suffixes=("_a", "_b"))
+    merged["default_time_b_over_a"] = merged["median_s_base_b"] / merged["median_s_base_a"]
+    merged["slowdown_b_over_a"] = merged["slowdown_b"] / merged["slowdown_a"]
+    merged["steady"] = ((merged["status_a"] == "ok") & (merged["status_b"] == "ok")
+                        & ~merged[["noisy_base_a", "noisy_mode_a", "noisy_base_b",
+                                   "noisy_mode_b"]].astype(bool).any(axis=1))
+    merged["inside_a"] = ((merged["slowdown_b"] >= merged["slowdown_low_a"])
+                          & (merged["slowdown_b"] <= merged["slowdown_high_a"]))
+    merged["abs_log_ratio"] = np.log(merged["slowdown_b_over_a"]).abs()
+    return merged
+
+def steady_share(frame: pd.DataFrame, mode: str = BASELINE_MODE) -> float:
+    """Share of the measured cases in `mode` whose rounds were steady: IQR/median under
+    NOISE_TARGET, taken as the median over each case's processes (the one definition the
+    README, the dashboard and `detcost stability` quote)."""
+    rows = per_mode(frame[frame["mode"] == mode])
+    ok = rows[rows["status"] == "ok"] if len(rows) else rows
+    return float((ok["iqr_over_median"] < NOISE_TARGET).mean()) if len(ok) else np.nan
+
+def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINISTIC_MODE,
+              rows: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
+    """Two independent runs of the same cases: how often B's slowdown lies inside A's
+    rerun interval (among cases steady in both), the median |log(B/A)|, and the cases that
+    disagree, worst first. `rows`: compare_runs of the two, where the caller has it."""
+    rows = compare_runs(frame, run_a, run_b, mode) if rows is None else rows
+    both = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")]
+    calm = both[both["steady"]]
+    summary = {
+        "run_a": run_a, "run_b": run_b, "cases": len(both), "steady": len(calm),
+        "inside_share": float(calm["inside_a"].mean()) if len(calm) else np.nan,
+        "median_abs_log_ratio": float(both["abs_log_ratio"].median()) if len(both)
+        else np.nan,
+        "steady_share_a": steady_share(frame[frame["run_id"] == run_a]),
+        "steady_share_b": steady_share(frame[frame["run_id"] == run_b]),
+    }
+    disagree = both[~both["inside_a"]].sort_values("abs_log_ratio", ascending=False)
+    return summary, disagree
+
+def rerun_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(environment, older run, newer run): per profile and environment, the newest run and
+    the newest run before it that measured a case in common (runs of a profile cut with -k
+    may share none), the pairs whose stability is worth showing."""
+    pairs = []
+    measured = frame[frame["validation"].isna()] if "validation" in frame else frame
+    for (env, _), g in measured.groupby(["env", "profile"], sort=True):
+        runs = list(run_order(g).sort_values().index)
+        cases = {run: set(g.loc[g["run_id"] == run, "case_id"]) for run in runs}
+        pair = next(((older, newer) for i in range(len(runs) - 1, 0, -1)
+                     for newer in [runs[i]] for older in reversed(runs[:i])
+                     if cases[older] & cases[newer]), None)
+        if pair:
+            pairs.append((str(env), *pair))
+    return pairs
+
+def regressions(rows: pd.DataFrame, fail_slowdown: float | None,
+                fail_time: float | None) -> pd.DataFrame:
+    """From compare_runs(BASE, NEW): the steady cases whose determinism slowdown grew by more
+    than `fail_slowdown` times, or whose default-mode time grew by more than `fail_time`
+    times. Empty when there is nothing to fail on."""
+    calm = rows[rows["steady"]].copy()
+    calm["why"] = ""
+    if fail_slowdown is not None:
+        grew = calm["slowdown_b_over_a"] > fail_slowdown
+        calm.loc[grew, "why"] = [f"slowdown {a:.2f}x -> {b:.2f}x" for a, b in
+                                 zip(calm.loc[grew, "slowdown_a"], calm.loc[grew, "slowdown_b"],
+                                     strict=True)]
+    if fail_time is not None:
+        slower = calm["default_time_b_over_a"] > fail_time
+        calm.loc[slower, "why"] = [
+            (w + "; " if w else "") + f"default-mode time {r:.2f}x"
+            for w, r in zip(calm.loc[slower, "why"], calm.loc[slower, "default_time_b_over_a"],
+                            strict=True)]
+    return calm[calm["why"] != ""]

@@ -1,0 +1,37 @@
+"""Numbers in words, the same in every view: slowdowns, shares, durations, and a rerun
+comparison in one sentence."""
+
+from __future__ import annotations
+
+import math
+
+
+def missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def times(value: float | None, blank: str = "-") -> str:
+    """A ratio: '1.23x' (`blank` where there is none)."""
+    return blank if missing(value) else f"{value:.2f}x"
+
+
+def interval(value: float | None, low: float | None, high: float | None) -> str:
+    """'1.23x (1.20x-1.26x)', blank where there is no value."""
+    return f"{times(value, '')} ({times(low, '')}-{times(high, '')})"
+
+
+def pct(value: float | None) -> str:
+    return "-" if missing(value) else f"{value:.0%}"
+
+
+def microseconds(seconds: float | None) -> str:
+    return "-" if missing(seconds) else f"{seconds * 1e6:,.1f} us"
+
+
+def stability_sentence(summary: dict) -> str:
+    """How well a run (B) lands in an earlier run's (A) intervals, in one sentence."""
+    return (f"{summary['run_b']} (B) against {summary['run_a']} (A): "
+            f"{pct(summary['inside_share'])} of {summary['steady']} steady cases lie inside "
+            f"A's rerun interval; median |log(B/A)| {summary['median_abs_log_ratio']:.4f} "
+            f"over {summary['cases']} cases; default-mode cases with IQR/median under 2%: "
+            f"{pct(summary['steady_share_a'])} (A), {pct(summary['steady_share_b'])} (B)")

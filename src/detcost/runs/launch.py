@@ -1,0 +1,81 @@
+"""One launch of a measuring worker: the pytest command that measures one process of one
+mode (under torchrun for the distributed family), and what its log says when it fails."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .folder import ModeProcess, benchmark_file
+
+# pytest-benchmark reads the clock through this: it waits for the device before reading.
+DEVICE_CLOCK = "detcost.worker.timing.device_clock"
+
+
+@dataclass(frozen=True)
+class WorkerLaunch:
+    """What one worker launch measures and where it writes."""
+
+    who: ModeProcess
+    mode_file: Path
+    profile: str  # a built-in profile's name or a TOML path, as the worker loads it
+    bench_dir: Path
+    processes: int = 1  # how many processes each mode of the run has (for the header)
+    keyword: str | None = None
+    only: Path | None = None  # JSON list of case ids
+    gpus: tuple[str, ...] = ()  # several: one pytest-xdist worker and shard per GPU
+    ranks: int = 0  # the distributed family's torchrun ranks; 0: not distributed
+    deadline: float | None = None  # time.time() after which no case starts
+    validate: bool = False
+
+    def command(self, attempt: int = 0) -> list[str]:
+        """The command of this launch's `attempt`-th start (a restart after a crash)."""
+        # The distributed family: every rank of a torchrun launch runs the same pytest.
+        launch = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                   "--nproc-per-node", str(self.ranks), "-m", "pytest"] if self.ranks
+                  else [sys.executable, "-m", "pytest"])
+        cmd = [*launch, str(self.bench_dir), "-q", "-p", "no:cacheprovider",
+               "-o", "addopts=", "-W", "default", "--rootdir", str(self.bench_dir),
+               "--benchmark-timer", DEVICE_CLOCK, "--benchmark-disable-gc",
+               "--benchmark-sort", "name",
+               "--benchmark-json", str(benchmark_file(self.mode_file, attempt)),
+               "--detcost-mode", self.who.mode, "--detcost-profile", self.profile,
+               "--detcost-out", str(self.mode_file), "--detcost-run-id", self.who.run_id,
+               "--detcost-process", str(self.who.process),
+               "--detcost-processes", str(self.processes)]
+        if len(self.gpus) > 1:
+            # pytest-xdist: one worker per GPU, each with its own shard of the cases (--dist
+            # each: every worker runs what it collected); a crashed worker is not replaced,
+            # so the parent blames its case and resumes it, as for a single worker.
+            cmd += ["-p", "xdist", "-n", str(len(self.gpus)), "--dist", "each",
+                    "--max-worker-restart", "0", "--detcost-gpus", ",".join(self.gpus)]
+        if self.deadline is not None:
+            cmd += ["--detcost-deadline", f"{self.deadline:.3f}"]
+        if self.validate:
+            cmd.append("--detcost-validate")
+        if self.only:
+            cmd += ["--detcost-only", str(self.only)]
+        if self.keyword:
+            cmd += ["-k", self.keyword]
+        return cmd
+
+
+def relative(arg: str) -> str:
+    """A path argument as seen from the working folder, for logs that travel with results."""
+    try:
+        return str(Path(arg).relative_to(Path.cwd())) if Path(arg).is_absolute() else arg
+    except ValueError:
+        return arg
+
+
+def worker_error(log_text: str) -> str:
+    """The line of a worker's log that says why it failed: pytest's own ERROR line, an
+    exception's `E` line, or the last line of a traceback."""
+    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    for prefix in ("ERROR:", "E   ", "E "):
+        found = [line for line in lines if line.startswith(prefix)]
+        if found:
+            return " ".join(found[-1].removeprefix("E").split())[:300]
+    errors = [line for line in lines if "Error" in line or "error" in line]
+    return (errors or lines or ["no output"])[-1][:300]

@@ -1,0 +1,179 @@
+"""Measure one case in this process: build it, time it, repeat it, compare it with a float64
+reference, and turn the outcome, failure included, into a Record."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..cases import Case
+from ..failures import excluded_backend, raised_op, unsupported_message
+from ..profile import Measure
+from ..runs.folder import ModeProcess
+from ..runs.records import KernelTable, Record, read_run_items
+from ..workloads import Setting, get_workload, make_step
+from .kernels import kernel_times
+from .knobs import apply_precision, read_knobs
+from .timing import calibrate, validate_timer
+from .variance import measure_variance
+
+# Signature of the rounds timer: (step, rounds, iterations) -> per-iteration seconds.
+TimeRounds = Callable[[Callable[[], Any], int, int], list[float]]
+
+
+def classify_failure(exc: BaseException, deterministic: bool) -> str:
+    """Which status a failed case gets: unsupported, oom or error."""
+    message = str(exc)
+    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in message.lower():
+        return "oom"
+    if unsupported_message(message, deterministic):
+        return "unsupported"
+    return "error"
+
+
+def failure_record(case: Case, who: ModeProcess, exc: BaseException, **fields: Any) -> Record:
+    """The record of a case that raised: its status, its message on one line, and for an
+    unsupported case the op torch named."""
+    status = classify_failure(exc, torch.are_deterministic_algorithms_enabled())
+    message = _one_line(exc)
+    reason = ({"raised_op": raised_op(message), "excluded_backend": excluded_backend(message)}
+              if status == "unsupported" else {})
+    return Record.of(case, who, status, message=message, **reason, **fields)
+
+
+class Phases:
+    """Wall seconds per phase of a case (build, warm-up, timing, reference, variance), so
+    that a run's duration can be accounted for and cut where it is spent."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 4)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
+             who: ModeProcess, validate: bool = False) -> Record:
+    """The whole measurement of one case; never raises for a failure of the case itself."""
+    started = time.perf_counter()
+    reason = case.skip_reason()
+    if reason:
+        return Record.of(case, who, "skipped", message=reason)
+    apply_precision(case.precision)
+    phases = Phases()
+    try:
+        with phases("build"):
+            problem, step = _built(case, measure, device)
+        with phases("warmup"):
+            cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
+        with phases("timing"):
+            times = time_rounds(step, measure.rounds, cal.iterations)
+            validation = (validate_timer(step, measure.rounds, cal.iterations, times)
+                          if validate else None)
+        with phases("reference"):
+            # A float64 reference does not change from one process of a mode to the next:
+            # the first process computes it, the others only compare digests.
+            reference, note = (_reference_outputs(case, measure, device)
+                               if who.process == 1 else (None, ""))
+        with phases("variance"):
+            # Within-process variance is measured in the first process; the later ones
+            # exist for the spread of timings and the cross-process digest, so they repeat
+            # only as often as one within-process check needs.
+            var = measure_variance(step, measure.repeats if who.process == 1 else 2,
+                                   reference)
+        work = problem.work[case.pass_]
+        return Record.of(
+            case, who, "ok", message=note, knobs=read_knobs(), times_s=times,
+            iterations=cal.iterations,
+            work_unit=work.unit, work_amount=work.amount, work_flops=work.flops,
+            work_bytes=work.bytes, repeats=var.repeats,
+            distinct_digests=var.distinct_digests, digest=var.digest,
+            max_abs_diff=var.max_abs_diff, max_rel_diff=var.max_rel_diff,
+            max_ulp_diff=var.max_ulp_diff, error_vs_float64=var.error_vs_float64,
+            validation=validation, wall_s=time.perf_counter() - started,
+            phases_s=phases.seconds)
+    except Exception as exc:  # a failing case is a record, never a crash of the run
+        record = failure_record(case, who, exc, knobs=read_knobs(),
+                                wall_s=time.perf_counter() - started, phases_s=phases.seconds)
+        # The traceback's frames hold the case's tensors in a cycle: collect them now (a
+        # full collection costs ~0.1 s, so only here; on success reference counting frees
+        # everything).
+        del exc
+        problem = step = None
+        gc.collect()
+        return record
+    finally:
+        problem = step = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _built(case: Case, measure: Measure, device: Any, reference: bool = False):
+    """The case's problem and its step, built from the seed (in float64 for the
+    reference): the same inputs in every mode and process."""
+    setting = Setting(device, case.dtype, seed=measure.seed, reference=reference)
+    problem = get_workload(case.workload).build(case.param_dict, setting)
+    return problem, make_step(problem, case.pass_, setting)
+
+
+def kernel_table(case: Case, measure: Measure, device: Any, who: ModeProcess) -> KernelTable:
+    """The case's step built and warmed up again, then its kernels timed by torch.profiler.
+    Call it only once every case of the process was timed: CUPTI can stay attached after
+    the profiler stops, and every later kernel launch then costs more. A failure, a missing
+    profiler (no CUPTI) above all, is a message, never an error of the case."""
+    apply_precision(case.precision)
+    kernels, message = {}, ""
+    try:
+        _, step = _built(case, measure, device)
+        calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
+        kernels = kernel_times(step, cuda=device.type == "cuda")
+    except Exception as exc:
+        message = f"no kernel table: {_one_line(exc)}"
+    finally:
+        step = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    return KernelTable(run_id=who.run_id, mode=who.mode, case_id=case.id, process=who.process,
+                       kernels_s=kernels, message=message)
+
+
+def owed_kernel_tables(path: Path, cases: dict[str, Case]) -> list[Case]:
+    """The cases of a first process's file that were timed but whose kernel table was never
+    written: its worker crashed, or reached the run's time limit, before taking them. The
+    worker that resumes the file takes them, after its own cases."""
+    if not path.exists() or not path.stat().st_size:
+        return []
+    _, records, tables = read_run_items(path, live=True)
+    written = {t.case_id for t in tables}
+    return [cases[r.case_id] for r in records
+            if r.status == "ok" and r.process == 1 and r.case_id in cases
+            and r.case_id not in written
+            and get_workload(cases[r.case_id].workload).kernel_table]
+
+
+def _reference_outputs(case: Case, measure: Measure, device: Any) -> tuple[list[Any] | None, str]:
+    """The step's outputs in float64 on the same (rounded) inputs, or None (and why) where
+    the case has no floating-point result or the reference cannot run."""
+    try:
+        outputs = _built(case, measure, device, reference=True)[1]()
+    except Exception as exc:  # the measurement stands without its reference
+        return None, f"no float64 reference: {_one_line(exc)}"
+    if not any(t.is_floating_point() for t in outputs):
+        return None, ""
+    return outputs, ""
