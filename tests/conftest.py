@@ -46,13 +46,14 @@ ALL_SYNTHETIC_MODES = ("default", "deterministic", "cudnn-deterministic")
 
 
 def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
-                        replicas: int = 1, broken: bool = False,
+                        processes: int = 1, broken: bool = False,
                         modes: tuple[str, ...] = ALL_SYNTHETIC_MODES,
                         started_at: str = "t", profile: str = "",
                         boot_ids: dict[str, str] | None = None) -> Path:
     """A run in default, deterministic and one single-knob mode, with made-up but consistent
     numbers: deterministic is `slow` times slower on the scatter case, default varies."""
-    from detcost.records import Header, Record, append, mode_file_name
+    from detcost.runs.folder import ModeProcess
+    from detcost.runs.records import Header, Record, append
 
     folder.mkdir(parents=True, exist_ok=True)
     env = {"gpu": gpu, "torch": "2.11.0", "cuda": "13.0", "cudnn": 91900,
@@ -62,13 +63,13 @@ def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
              ("conv", "conv2d", f"conv2d(n=1,{HOSTILE})", "bfloat16", "highest", "TFLOP/s"),
              ("conv", "conv2d", "conv2d(n=2)", "float32", "high", "TFLOP/s")]
     for mode in modes:
-        for replica in range(1, replicas + 1):
-            path = folder / mode_file_name(mode, replica)
+        for process in range(1, processes + 1):
+            path = folder / ModeProcess(run_id, mode, process).file_name
             booted = {"boot_id": boot_ids[mode], "gpu_uuid": "GPU-1"} if boot_ids else {}
             append(path, Header(run_id=run_id, mode=mode, mode_description="", knobs={},
                                 environment={**env, **booted}, profile={"name": profile},
                                 started_at=started_at,
-                                replica=replica,
+                                process=process,
                                 ceilings={"copy_gbs": 3000.0, "bf16_tflops": 800.0}))
             for family, workload, shape, dtype, precision, unit in cases:
                 factor = slow if (mode == "deterministic" and family == "scatter") else 1.0
@@ -80,15 +81,16 @@ def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
                     family=family, workload=workload, params={}, pass_="fwd", dtype=dtype,
                     precision=precision, status="ok", times_s=times, iterations=10,
                     work_unit=unit, work_amount=1.0, repeats=4, distinct_digests=distinct,
-                    digest=f"d-{mode}-{replica if varied else 1}", max_ulp_diff=3 * varied,
-                    error_vs_float64=1e-3, replica=replica, bound="copy_gbs",
+                    digest=f"d-{mode}-{process if varied else 1}", max_ulp_diff=3 * varied,
+                    error_vs_float64=1e-3, process=process, bound="copy_gbs",
                     fraction_of_ceiling=0.5))
             append(path, Record(
                 run_id=run_id, mode=mode, case_id="put(size=8)-fwd-float32-highest",
                 family="scatter", workload="put", params={}, pass_="fwd", dtype="float32",
-                precision="highest", replica=replica,
+                precision="highest", process=process,
                 status="unsupported" if mode == "deterministic" else "ok",
                 message="put_ does not have a deterministic implementation",
+                raised_op="put_" if mode == "deterministic" else "",
                 times_s=[1e-3] * 5, iterations=1, work_unit="GB/s", work_amount=1.0,
                 repeats=4, distinct_digests=1, digest="p"))
     return folder
@@ -96,20 +98,21 @@ def write_synthetic_run(folder: Path, gpu: str, run_id: str, slow: float = 2.0,
 
 def write_records(folder: Path, records: list[dict], run_id: str = "r", gpu: str = "GPU-A",
                   started_at: str = "t", environment: dict | None = None) -> Path:
-    """Case records into `folder`, one mode file (with its header) per mode and replica.
+    """Case records into `folder`, one mode file (with its header) per mode and process.
     Each dict sets the fields that matter to a test (at least mode and case_id); the rest
     take plain defaults: one ok measurement of 1 s with one digest."""
-    from detcost.records import Header, Record, append, mode_file_name
+    from detcost.runs.folder import ModeProcess
+    from detcost.runs.records import Header, Record, append
 
     folder.mkdir(parents=True, exist_ok=True)
     for fields in records:
-        mode, replica = fields["mode"], fields.get("replica", 1)
-        path = folder / mode_file_name(mode, replica)
+        mode, process = fields["mode"], fields.get("process", 1)
+        path = folder / ModeProcess(run_id, mode, process).file_name
         if not path.exists():
             append(path, Header(run_id=run_id, mode=mode, mode_description="", knobs={},
                                 environment={"gpu": gpu, "torch": "2.11.0",
                                              **(environment or {})},
-                                profile={}, started_at=started_at, replica=replica))
+                                profile={}, started_at=started_at, process=process))
         append(path, Record(**{
             "run_id": run_id, "family": "scatter", "workload": "w", "params": {},
             "pass_": "fwd", "dtype": "float32", "precision": "highest", "status": "ok",
@@ -121,6 +124,6 @@ def write_records(folder: Path, records: list[dict], run_id: str = "r", gpu: str
 @pytest.fixture
 def two_gpu_results(tmp_path: Path) -> Path:
     raw = tmp_path / "results" / "raw"
-    write_synthetic_run(raw / "a", "GPU-A", "run-a", slow=2.0, replicas=2)
+    write_synthetic_run(raw / "a", "GPU-A", "run-a", slow=2.0, processes=2)
     write_synthetic_run(raw / "b", f"GPU-B {HOSTILE}", "run-b", slow=3.0)
     return tmp_path / "results"

@@ -1,6 +1,6 @@
 import pytest
 
-from detcost.ceilings import compute_ceiling, measure_ceilings, roofline
+from detcost.worker.ceilings import compute_ceiling, measure_ceilings, roofline
 
 CEILINGS = {"copy_gbs": 3000.0, "bf16_tflops": 800.0, "tf32_tflops": 400.0,
             "fp32_tflops": 50.0}

@@ -4,15 +4,16 @@ records and refuted by another, and says what to run when its data is missing.""
 import pytest
 from conftest import write_records
 
-from detcost import claims, frame
+from detcost.analysis import claims
+from detcost.analysis.load import load
 
 
 def _write(folder, rows):
-    """rows: (mode, replica, case_id, family, workload, params, pass_, dtype, precision,
+    """rows: (mode, process, case_id, family, workload, params, pass_, dtype, precision,
     digest, distinct_digests, error_vs_float64)."""
-    keys = ("mode", "replica", "case_id", "family", "workload", "params", "pass_", "dtype",
+    keys = ("mode", "process", "case_id", "family", "workload", "params", "pass_", "dtype",
             "precision", "digest", "distinct_digests", "error_vs_float64")
-    return frame.load([write_records(folder, [{**dict(zip(keys, row, strict=True)),
+    return load([write_records(folder, [{**dict(zip(keys, row, strict=True)),
                                                 "repeats": 4} for row in rows])])
 
 
@@ -36,8 +37,8 @@ def test_benchmark_claim_compares_tuned_processes_with_default(tmp_path):
     def run(name, tuned_second):
         rows = []
         for mode, second in (("default", "x"), ("tuned", tuned_second)):
-            for replica, digest in ((1, "x"), (2, second)):
-                rows.append((mode, replica, "conv2d(n=1)-fwd-float32-highest", "conv",
+            for process, digest in ((1, "x"), (2, second)):
+                rows.append((mode, process, "conv2d(n=1)-fwd-float32-highest", "conv",
                              "conv2d", {}, "fwd", "float32", "highest", digest, 1, None))
         return _write(tmp_path / name, rows)
 
@@ -81,6 +82,6 @@ def test_dropout_and_cudnn_claims(tmp_path):
 
 
 def test_judge_gives_every_claim_per_environment(two_gpu_results):
-    table = claims.judge(frame.load([two_gpu_results / "raw"]))
+    table = claims.judge(load([two_gpu_results / "raw"]))
     assert len(table) == 2 * len(claims.CLAIMS)
     assert set(table["verdict"]) <= {claims.SUPPORTED, claims.REFUTED, claims.NOT_MEASURED}

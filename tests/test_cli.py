@@ -44,13 +44,13 @@ def test_list_shows_workloads_modes_and_profiles():
 
 
 def test_a_cpu_runs_by_default_only_the_modes_whose_knobs_act_there():
-    from detcost.cli import _split_modes
     from detcost.modes import MODES
+    from detcost.runs.request import split_modes as _split_modes
 
-    assert _split_modes(None, cuda=False) == ["default", "deterministic",
-                                              "deterministic-nofill"]
-    assert _split_modes(None, cuda=True) == list(MODES)
-    assert _split_modes(["tuned,default"], cuda=False) == ["tuned", "default"]  # as asked
+    assert _split_modes(None, cuda=False) == ("default", "deterministic",
+                                              "deterministic-nofill")
+    assert _split_modes(None, cuda=True) == tuple(MODES)
+    assert _split_modes(["tuned,default"], cuda=False) == ("tuned", "default")  # as asked
 
 
 def test_a_run_past_its_time_limit_says_how_to_go_on(tmp_path, tiny_profile):

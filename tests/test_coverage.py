@@ -3,16 +3,10 @@ workload of the `full` profile, or listed in detcost.coverage with the reason it
 
 import torch
 
-from detcost.coverage import (
-    COVERED,
-    NOT_COVERED,
-    doc_against_behaviour,
-    doc_expectation,
-    doc_ops,
-    doc_statements,
-    uncovered,
-)
+from detcost.analysis.doc import doc_against_behaviour
+from detcost.coverage import COVERED, NOT_COVERED, uncovered
 from detcost.profile import load_profile
+from detcost.torchdoc import doc_expectation, doc_ops, doc_statements
 from detcost.workloads import get_workload
 
 
@@ -104,8 +98,9 @@ def test_a_variant_is_judged_by_the_statement_that_names_it():
 def test_the_doc_is_set_against_what_deterministic_mode_did(tmp_path):
     from conftest import write_records
 
-    from detcost import frame
-    from detcost.report.readme import doc_md
+    from detcost.analysis.findings import compute_findings
+    from detcost.analysis.load import load
+    from detcost.report.markdown import doc_md
 
     rows = [("interpolate", {"mode": "bilinear"}, "fwdbwd", "ok", 1),  # doc: raises
             ("histc", {}, "fwd", "unsupported", 0),  # doc: raises
@@ -115,14 +110,14 @@ def test_the_doc_is_set_against_what_deterministic_mode_did(tmp_path):
          "pass_": p_, "status": status, "distinct_digests": digests}
         for w, params, p_, status, digests in rows], environment={
         "determinism_doc": doc_statements(DOC)})
-    table = doc_against_behaviour(frame.load([tmp_path])).set_index(["op", "variant"])
+    table = doc_against_behaviour(load([tmp_path])).set_index(["op", "variant"])
     assert table.loc[("torch.histc", ""), "agrees"] == True  # noqa: E712
     bilinear = table.loc[("torch.nn.functional.interpolate", "mode=bilinear")]
     assert bilinear["observed"] == "deterministic" and bilinear["agrees"] == False  # noqa: E712
     assert table.loc[("torch.Tensor.scatter_reduce", "reduce=sum"), "observed"] == "varies"
     assert table.loc[("torch.nn.Conv2d", ""), "observed"] == "not measured"
-    text = doc_md(frame.load([tmp_path]))
+    text = doc_md(compute_findings(load([tmp_path])))
     assert "1 of 3 measured statements hold" in text
-    on_cpu = frame.load([tmp_path]).assign(gpu="CPU")  # the doc speaks of CUDA tensors
+    on_cpu = load([tmp_path]).assign(gpu="CPU")  # the doc speaks of CUDA tensors
     assert doc_against_behaviour(on_cpu).empty
     assert "| torch.nn.functional.interpolate | mode=bilinear | raises (when" in text

@@ -4,13 +4,14 @@ import browser
 import pytest
 from conftest import HOSTILE, run_cli
 
-from detcost import frame
+from detcost.analysis.findings import compute_findings
+from detcost.analysis.load import load
 from detcost.report.dashboard import PLOTLY_FILE, build_dashboard, slug
 
 
 @pytest.fixture
 def site(two_gpu_results):
-    index = build_dashboard(frame.load([two_gpu_results / "raw"]),
+    index = build_dashboard(compute_findings(load([two_gpu_results / "raw"])),
                             two_gpu_results / "dashboard")
     return index.parent
 

@@ -1,7 +1,8 @@
 import pandas as pd
 
-from detcost import frame
-from detcost.decision import decision_table, recommend
+from detcost.analysis.compare import compare_modes, family_summary
+from detcost.analysis.decision import decision_table, recommend
+from detcost.analysis.load import load
 
 
 def row(**over):
@@ -33,7 +34,7 @@ def test_plain_language_says_what_it_buys():
 
 
 def test_table_from_results(two_gpu_results):
-    table = decision_table(frame.compare_modes(frame.load([two_gpu_results / "raw"])), 1.10)
+    table = decision_table(compare_modes(load([two_gpu_results / "raw"])), 1.10)
     a = table[table["env"].str.startswith("GPU-A")].set_index("family")
     assert a.loc["scatter", "verdict"] == "blocked"
     assert "put(size=8)" in a.loc["scatter", "unsupported_cases"]
@@ -41,7 +42,7 @@ def test_table_from_results(two_gpu_results):
 
 
 def test_the_claims_evidence_is_not_a_family_to_decide_on(two_gpu_results):
-    comparison = frame.compare_modes(frame.load([two_gpu_results / "raw"]))
+    comparison = compare_modes(load([two_gpu_results / "raw"]))
     as_claims = comparison.assign(family=comparison["family"].replace("conv", "claims"))
     families = set(decision_table(as_claims, 1.10)["family"])
     assert "claims" not in families and {"scatter", "all"} <= families
@@ -50,10 +51,9 @@ def test_the_claims_evidence_is_not_a_family_to_decide_on(two_gpu_results):
 def test_nondeterministic_by_default_counts_over_what_default_mode_measured(tmp_path):
     from conftest import write_synthetic_run
 
-    from detcost import frame
 
     write_synthetic_run(tmp_path / "a", "GPU-A", "run-a")
-    summary = frame.family_summary(frame.compare_modes(frame.load([tmp_path])))
+    summary = family_summary(compare_modes(load([tmp_path])))
     scatter = summary[summary["family"] == "scatter"].iloc[0]
     # scatter_add varied in default mode; put ran in default mode but raises when
     # deterministic: both count for default mode, only scatter_add in both modes

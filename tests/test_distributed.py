@@ -4,8 +4,9 @@ every rank runs the cases in step, rank 0 writes the records with every rank's d
 import pytest
 from conftest import run_cli
 
-from detcost import frame
-from detcost.records import read_run_file
+from detcost.analysis.load import load
+from detcost.analysis.tables import distributed_table
+from detcost.runs.records import read_run_file
 
 PROFILE = """
 name = "dist"
@@ -58,7 +59,7 @@ def test_collectives_and_data_parallel_steps_under_torchrun(tmp_path):
     assert {r.family for r in ring} == {"distributed"}
     assert ring_header.knobs["nccl_algo"] == "Ring"
     assert ring_header.knobs["nccl_nvls_enable"] == header.knobs["nccl_nvls_enable"] == "0"
-    table = frame.distributed_table(frame.load([run]))
+    table = distributed_table(load([run]))
     assert set(table["mode"]) == {"default", "nccl-ring"} and len(table) == 10
 
 
@@ -75,7 +76,7 @@ def test_a_later_nccl_run_adds_its_slowdown_without_hiding_deterministic_mode(tm
 
     run("old", "1", {"deterministic": 2.0})
     run("new", "2", {"nccl-ring": 3.0})
-    table = frame.distributed_table(frame.load([tmp_path])).set_index("mode")
+    table = distributed_table(load([tmp_path])).set_index("mode")
     assert table.loc["deterministic", "slowdown"] == pytest.approx(2.0)
     assert table.loc["nccl-ring", "slowdown"] == pytest.approx(3.0)
     assert table.loc["default", "throughput"] == pytest.approx(1.0)  # one default row

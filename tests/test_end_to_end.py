@@ -7,9 +7,11 @@ import math
 import pytest
 from conftest import run_cli
 
-from detcost import frame
+from detcost.analysis.compare import compare_modes
+from detcost.analysis.load import load
+from detcost.analysis.tables import kernel_growth
+from detcost.failures import STATUSES
 from detcost.profile import load_profile
-from detcost.records import STATUSES
 
 MODES = ("default", "deterministic")
 
@@ -28,7 +30,7 @@ def smoke_run(tmp_path_factory):
 @pytest.mark.slow
 def test_every_case_has_one_record_per_mode(smoke_run):
     run_dir, _ = smoke_run
-    data = frame.load([run_dir])
+    data = load([run_dir])
     expected = {c.id for c in load_profile("smoke").cases}
     for mode in MODES:
         ids = data[data["mode"] == mode]["case_id"]
@@ -38,7 +40,7 @@ def test_every_case_has_one_record_per_mode(smoke_run):
 
 @pytest.mark.slow
 def test_numbers_are_internally_consistent(smoke_run):
-    data = frame.load([smoke_run[0]])
+    data = load([smoke_run[0]])
     ok = data[data["status"] == "ok"]
     assert len(ok) > 0
     for r in ok.itertuples():
@@ -57,7 +59,7 @@ def test_numbers_are_internally_consistent(smoke_run):
                                                             and r.pass_ == "fwdbwd"):
             assert math.isnan(r.error_vs_float64) or r.error_vs_float64 < 1e-2
     # the same inputs in both modes: deterministic CPU kernels give the same bits
-    both = frame.compare_modes(data)
+    both = compare_modes(data)
     same = both[(both["status"] == "ok") & (both["workload"] == "conv2d")]
     assert (same["digest_base"] == same["digest_mode"]).all()
     assert all(math.isfinite(s) and s > 0 for s in both[both["status"] == "ok"]["slowdown"])
@@ -65,9 +67,9 @@ def test_numbers_are_internally_consistent(smoke_run):
 
 @pytest.mark.slow
 def test_statuses_are_what_torch_does(smoke_run):
-    data = frame.load([smoke_run[0]]).set_index(["mode", "workload", "status"])
+    data = load([smoke_run[0]]).set_index(["mode", "workload", "status"])
     put = "put(size=4096,bins=64,accumulate=false)-fwd-float32-highest"
-    records = frame.load([smoke_run[0]])
+    records = load([smoke_run[0]])
     status = records.set_index(["mode", "case_id"])["status"]
     assert status[("default", put)] == "ok"
     assert status[("deterministic", put)] == "unsupported"
@@ -79,7 +81,7 @@ def test_statuses_are_what_torch_does(smoke_run):
 @pytest.mark.slow
 def test_knobs_in_force_are_recorded_per_mode(smoke_run):
     run_dir, _ = smoke_run
-    from detcost.records import read_run_file
+    from detcost.runs.records import read_run_file
 
     det_header, det_records = read_run_file(run_dir / "deterministic.jsonl")
     default_header, _ = read_run_file(run_dir / "default.jsonl")
@@ -105,13 +107,13 @@ def test_page_is_written_and_the_cpu_is_called_out(smoke_run):
 def test_model_steps_are_profiled_and_their_growth_attributed(smoke_run):
     """Models carry torch.profiler's costliest ops in both modes (here, a CPU's ops); the
     growth table is computed from them; the ops are not profiled."""
-    data = frame.load([smoke_run[0]])
+    data = load([smoke_run[0]])
     ok = data[data["status"] == "ok"]
     models = ok[ok["family"] == "model"]
     assert len(models) and models["kernels_s"].map(bool).all()
     assert all(any(k.startswith("aten::") for k in r) for r in models["kernels_s"])
     assert not ok[ok["family"] != "model"]["kernels_s"].map(bool).any()
-    growth = frame.kernel_growth(data)
+    growth = kernel_growth(data)
     assert set(growth["case_id"]) <= set(models["case_id"])
     assert (growth["growth_ms"] > 0).all()
     for path in smoke_run[0].glob("*.jsonl"):  # profiled after the process timed every case

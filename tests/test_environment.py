@@ -1,4 +1,5 @@
-from detcost import environment
+from detcost.environment import label
+from detcost.worker import environment
 
 
 def test_capture_records_versions_and_device():
@@ -17,9 +18,9 @@ def test_commit_falls_back_to_the_environment_outside_git(tmp_path, monkeypatch)
 
 
 def test_label_names_gpu_or_cpu_and_torch():
-    assert environment.label({"gpu": "NVIDIA H200", "torch": "2.11.0"}) == \
+    assert label({"gpu": "NVIDIA H200", "torch": "2.11.0"}) == \
         "NVIDIA H200 · torch 2.11.0"
-    assert environment.label({"gpu": None, "cpu": "EPYC", "torch": "2.14"}).startswith("CPU")
+    assert label({"gpu": None, "cpu": "EPYC", "torch": "2.14"}).startswith("CPU")
 
 
 def test_a_copy_inside_another_repository_is_not_described_by_its_commit(tmp_path,

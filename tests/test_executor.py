@@ -4,8 +4,8 @@ own results folder, and their runs are merged into the results tree."""
 import pytest
 from conftest import run_cli
 
-from detcost import frame
-from detcost.executor import job_names
+from detcost.analysis.load import load
+from detcost.runs.executor import job_names
 
 
 def test_one_job_per_host_or_per_gpu_type():
@@ -21,7 +21,7 @@ def test_local_jobs_run_and_their_results_are_merged(tmp_path, tiny_profile):
                    "--run-id", "fleet")
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(p.name for p in (out / "raw").iterdir()) == ["fleet-job1", "fleet-job2"]
-    data = frame.load([out / "raw"])
+    data = load([out / "raw"])
     assert set(data["run_id"]) == {"fleet-job1", "fleet-job2"}
     assert (data.groupby("run_id")["case_id"].nunique() == 2).all()  # both scatter_add cases
     assert set(data["mode"]) == {"default", "deterministic"}

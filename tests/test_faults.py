@@ -11,19 +11,17 @@ import pytest
 from conftest import run_cli, write_synthetic_run
 from filelock import FileLock
 
-from detcost import cli, frame, runner
+from detcost import cli
+from detcost.analysis.compare import compare_modes
+from detcost.analysis.findings import compute_findings
+from detcost.analysis.load import load
 from detcost.errors import DetcostError, ResultsWarning
 from detcost.profile import load_profile, parse_profile
-from detcost.records import (
-    Header,
-    Record,
-    append,
-    check_run_id,
-    new_run_id,
-    read_run_file,
-)
 from detcost.report.dashboard import build_dashboard, slug
 from detcost.report.html import csv_safe
+from detcost.runs import runner
+from detcost.runs.folder import LOCK_NAME, RunFolder, check_run_id, new_run_id
+from detcost.runs.records import Header, Record, append, read_run_file
 
 
 def _header(run_id: str = "r") -> Header:
@@ -62,9 +60,10 @@ def test_a_second_writer_to_a_live_run_is_refused(tmp_path, tiny_profile):
     out = tmp_path / "run"
     out.mkdir()
     # another detcost holds the run
-    with (FileLock(out / runner.LOCK_NAME),
+    with (FileLock(out / LOCK_NAME),
           pytest.raises(DetcostError, match="being written by another detcost process")):
-        runner.run(load_profile(str(tiny_profile)), str(tiny_profile), ["default"], out, "run")
+        runner.run(load_profile(str(tiny_profile)), str(tiny_profile), ["default"],
+                   RunFolder(out, "run"))
     assert not (out / "default.jsonl").exists()
 
 
@@ -118,7 +117,7 @@ def test_a_bad_file_does_not_hide_the_others(tmp_path):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "default.jsonl").write_text("{not json}\n")
     with pytest.warns(ResultsWarning, match=r"bad/default\.jsonl.*file skipped"):
-        data = frame.load([tmp_path])
+        data = load([tmp_path])
     assert set(data["run_id"]) == {"run-a"}
     done = run_cli("report", str(tmp_path), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
@@ -133,7 +132,7 @@ def test_a_worker_failing_before_any_case_blames_none(tmp_path, tiny_profile):
     profile = load_profile(str(tiny_profile))
     out = tmp_path / "run"
     with pytest.raises(DetcostError, match=r"failed before its first case.*Wrong expression"):
-        runner.run(profile, str(tiny_profile), ["default"], out, "r",
+        runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r"),
                    options=runner.RunOptions(keyword="scatter and ("))
     path = out / "default.jsonl"
     assert not path.exists() or read_run_file(path)[1] == []
@@ -146,11 +145,11 @@ def test_a_worker_failing_before_any_case_blames_none(tmp_path, tiny_profile):
 def test_every_mode_subset_reports(tmp_path, modes):
     raw = tmp_path / "results" / "raw"
     write_synthetic_run(raw / "a", "GPU-A", "run-a", modes=modes)
-    data = frame.load([raw])
-    comparison = frame.compare_modes(data)
+    data = load([raw])
+    comparison = compare_modes(data)
     if not {"default", "deterministic"} <= set(modes) and len(comparison):
         assert set(comparison["status"]) <= {"not measured"}
-    index = build_dashboard(data, tmp_path / "dash")
+    index = build_dashboard(compute_findings(data), tmp_path / "dash")
     assert index.is_file()
     done = run_cli("report", "--out", str(tmp_path / "results"))
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
@@ -244,7 +243,7 @@ def test_a_very_long_gpu_name_still_reports(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["report", "--budget", "nan"], ["report", "--budget", "inf"],
-                                  ["run", "--processes", "0"], ["run", "--replica", "0"],
+                                  ["run", "--processes", "0"], ["run", "--process", "0"],
                                   ["run", "--case-timeout", "-1"],
                                   ["compare", "--fail-slowdown", "1.2"]])
 def test_nonsense_numbers_are_refused(tmp_path, args):
@@ -268,7 +267,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised():
 def test_dashboard_csv_and_labels_from_hostile_names(tmp_path):
     raw = tmp_path / "raw"
     write_synthetic_run(raw / "a", '=cmd|"/c calc"!A0', "run-a")
-    build_dashboard(frame.load([raw]), tmp_path / "dash")
+    build_dashboard(compute_findings(load([raw])), tmp_path / "dash")
     csvs = list((tmp_path / "dash").glob("*.csv"))
     assert csvs
     for path in csvs:
@@ -287,19 +286,3 @@ def test_a_cpu_run_is_labelled_cpu(tmp_path):
 
     assert label({"gpu": None, "cpu": "AMD EPYC", "torch": "2.14"}).startswith("CPU (AMD EPYC)")
     assert "CPU" not in label({"gpu": "NVIDIA H100", "torch": "2.14"})
-
-
-@pytest.mark.slow
-def test_a_family_without_a_benchmark_module_is_refused_not_dropped(tmp_path):
-    bench = tmp_path / "bench"
-    bench.mkdir()
-    (bench / "conftest.py").write_text('pytest_plugins = ["detcost.plugin"]\n')
-    (bench / "test_scatter.py").write_text(
-        'FAMILY = "scatter"\n\ndef test_scatter(detcost_case, detcost_measure):\n'
-        '    detcost_measure(detcost_case)\n')
-    profile = tmp_path / "p.toml"
-    profile.write_text('[[cases]]\nworkload = "put"\n[[cases]]\nworkload = "cumsum"\n'
-                       'params = { cols = 64 }\n')
-    with pytest.raises(DetcostError, match="no benchmark module sets FAMILY = 'scan'"):
-        runner.run(load_profile(str(profile)), str(profile), ["default"], tmp_path / "o", "r",
-                   bench_dir=bench)

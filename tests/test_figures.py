@@ -4,13 +4,15 @@ import pandas as pd
 import pytest
 from conftest import HOSTILE, write_synthetic_run
 
-from detcost import frame
-from detcost.report import figures
+from detcost.analysis.compare import across_processes, compare_all_modes, compare_modes
+from detcost.analysis.load import load
+from detcost.report import figures, trust_figures
+from detcost.report.plotkit import esc
 
 
 @pytest.fixture
 def data(two_gpu_results):
-    return frame.load([two_gpu_results / "raw"])
+    return load([two_gpu_results / "raw"])
 
 
 def points(fig):
@@ -18,7 +20,7 @@ def points(fig):
 
 
 def test_slowdown_by_case_has_a_point_per_measured_case_and_numerics_columns(data):
-    comparison = frame.compare_modes(data)
+    comparison = compare_modes(data)
     fig = figures.slowdown_by_case(comparison)
     assert points(fig) == int((comparison["status"] == "ok").sum())
     titles = {a.text for a in fig.layout.annotations}
@@ -28,7 +30,7 @@ def test_slowdown_by_case_has_a_point_per_measured_case_and_numerics_columns(dat
 
 
 def test_strings_from_results_are_escaped_in_figures(data):
-    fig = figures.slowdown_by_case(frame.compare_modes(data))
+    fig = figures.slowdown_by_case(compare_modes(data))
     labels = [y for t in fig.data for y in t.y]
     assert not any("<script>" in y for y in labels)
     assert any("&lt;script&gt;" in y for y in labels)
@@ -37,26 +39,26 @@ def test_strings_from_results_are_escaped_in_figures(data):
 
 def test_variance_calls_out_a_broken_promise(tmp_path):
     write_synthetic_run(tmp_path / "r", "GPU", "r", broken=True)
-    fig = figures.variance_by_mode(frame.load([tmp_path / "r"]))
+    fig = figures.variance_by_mode(load([tmp_path / "r"]))
     assert "broken promise" in fig.layout.title.text
     assert {t.name for t in fig.data} == {"default", "deterministic"}
 
 
 def test_knob_attribution_is_a_case_by_mode_heatmap(data):
-    fig = figures.knob_attribution(frame.compare_all_modes(data))
+    fig = figures.knob_attribution(compare_all_modes(data))
     heat = fig.data[0]
     assert list(heat.x) == ["cudnn-deterministic", "deterministic"]
     assert len(heat.y) == len(heat.z) == len(heat.meta["rowkeys"])
 
 
 def test_other_figures_draw_or_explain_why_not(data):
-    comparison = frame.compare_modes(data)
-    spread = frame.across_processes(data, "default")
+    comparison = compare_modes(data)
+    spread = across_processes(data, "default")
     assert {t.name for t in figures.slowdown_across_environments(comparison).data} == set(
-        figures._e(e) for e in comparison["env"].unique())
+        esc(e) for e in comparison["env"].unique())
     # three cases per environment carry a fraction of their ceiling (put has none)
-    assert points(figures.efficiency_by_case(data)) == 2 * 3
-    assert points(figures.noise_against_slowdown(comparison, spread)) > 0
+    assert points(trust_figures.efficiency_by_case(data)) == 2 * 3
+    assert points(trust_figures.noise_against_slowdown(comparison, spread)) > 0
     assert len(figures.accuracy_vs_throughput(data).data) > 0
     empty = figures.throughput_by_precision(data.iloc[0:0].assign(label=[]))
     assert "no shape" in empty.layout.annotations[0].text

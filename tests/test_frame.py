@@ -3,13 +3,25 @@ import math
 import pytest
 from conftest import ALL_SYNTHETIC_MODES, write_records, write_synthetic_run
 
-from detcost import frame
+from detcost.analysis.compare import (
+    across_machines,
+    across_processes,
+    compare_all_modes,
+    compare_modes,
+    current_comparisons,
+    family_summary,
+)
+from detcost.analysis.load import load
+from detcost.analysis.select import latest, newest_pairs
+from detcost.analysis.stability import compare_runs
+from detcost.analysis.stats import geomean
+from detcost.analysis.tables import batch_invariance, kernel_growth, validation_table
 
 
 def test_load_derives_statistics_from_raw_times(two_gpu_results):
-    data = frame.load([two_gpu_results / "raw"])
+    data = load([two_gpu_results / "raw"])
     row = data[(data["mode"] == "default") & (data["workload"] == "scatter_add")
-               & (data["replica"] == 1) & (data["gpu"] == "GPU-A")].iloc[0]
+               & (data["process"] == 1) & (data["gpu"] == "GPU-A")].iloc[0]
     assert row["median_s"] == pytest.approx(1e-3)
     assert row["iqr_s"] == pytest.approx(0.02e-3)
     assert row["throughput"] == pytest.approx(1.0 / 1e-3)
@@ -19,7 +31,7 @@ def test_load_derives_statistics_from_raw_times(two_gpu_results):
 
 
 def test_compare_modes_within_each_environment(two_gpu_results):
-    comparison = frame.compare_modes(frame.load([two_gpu_results / "raw"]))
+    comparison = compare_modes(load([two_gpu_results / "raw"]))
     scatter = comparison[comparison["workload"] == "scatter_add"].set_index("gpu")
     assert scatter.loc["GPU-A", "slowdown"] == pytest.approx(2.0)
     assert scatter["slowdown"].max() == pytest.approx(3.0)
@@ -27,11 +39,11 @@ def test_compare_modes_within_each_environment(two_gpu_results):
     assert a["slowdown_low"] <= a["slowdown"] <= a["slowdown_high"]
     put = comparison[comparison["workload"] == "put"].iloc[0]
     assert put["status"] == "unsupported" and math.isnan(put["slowdown"])
-    assert len(comparison) == 2 * 4  # one row per case and environment, replica 1 only
+    assert len(comparison) == 2 * 4  # one row per case and environment, process 1 only
 
 
 def test_family_summary_geomean_and_counts(two_gpu_results):
-    summary = frame.family_summary(frame.compare_modes(frame.load([two_gpu_results / "raw"])))
+    summary = family_summary(compare_modes(load([two_gpu_results / "raw"])))
     a = summary[summary["env"].str.startswith("GPU-A")].set_index("family")
     assert a.loc["scatter", "geomean_slowdown"] == pytest.approx(2.0)
     assert a.loc["all", "geomean_slowdown"] == pytest.approx(2.0 ** (1 / 3))
@@ -40,20 +52,20 @@ def test_family_summary_geomean_and_counts(two_gpu_results):
 
 
 def test_across_processes_and_compare_runs(two_gpu_results):
-    data = frame.load([two_gpu_results / "raw"])
-    default = frame.across_processes(data, "default")
+    data = load([two_gpu_results / "raw"])
+    default = across_processes(data, "default")
     assert len(default) == 4
     assert not default.set_index("case_id").filter(like="scatter_add", axis=0)["same_digest"].any()
-    assert frame.across_processes(data, "deterministic")["same_digest"].all()
-    runs = frame.compare_runs(data, "run-a", "run-b").set_index("case_id")
+    assert across_processes(data, "deterministic")["same_digest"].all()
+    runs = compare_runs(data, "run-a", "run-b").set_index("case_id")
     assert runs.filter(like="scatter_add", axis=0)["slowdown_b_over_a"].iloc[0] == \
         pytest.approx(1.5)
 
 
 def test_all_modes_and_geomean(two_gpu_results):
-    every = frame.compare_all_modes(frame.load([two_gpu_results / "raw"]))
+    every = compare_all_modes(load([two_gpu_results / "raw"]))
     assert set(every["mode"]) == {"deterministic", "cudnn-deterministic"}
-    assert frame.geomean(every[every["mode"] == "cudnn-deterministic"]["slowdown"]) == \
+    assert geomean(every[every["mode"] == "cudnn-deterministic"]["slowdown"]) == \
         pytest.approx(1.0)
 
 
@@ -66,7 +78,7 @@ def test_validation_table_judges_only_long_cases():
         {"env": "e", "run_id": "r", "case_id": "b", "family": "f", "validation": {
             "suite_median_s": 60e-6, "events_median_s": 50e-6, "do_bench_median_s": 50e-6}},
         {"env": "e", "run_id": "r", "case_id": "c", "family": "f", "validation": None}])
-    table = frame.validation_table(data).set_index("case_id")
+    table = validation_table(data).set_index("case_id")
     assert list(table.index) == ["a", "b"]
     assert table.loc["a", "within_3pct"] and table.loc["a", "judged"]
     assert not table.loc["b", "within_3pct"] and not table.loc["b", "judged"]
@@ -83,10 +95,10 @@ def test_a_comparison_says_when_its_modes_ran_on_different_machine_starts(tmp_pa
     write_synthetic_run(tmp_path / "old", "GPU-A", "old")
     for run, expected, count in (("same", {True}, 0), ("split", {False}, 3),
                                  ("old", {None}, 0)):
-        comparison = frame.compare_modes(frame.load([tmp_path / run]))
+        comparison = compare_modes(load([tmp_path / run]))
         measured = comparison[comparison["status"] == "ok"]
         assert set(measured["same_machine"]) == expected
-        assert frame.across_machines(comparison) == count
+        assert across_machines(comparison) == count
 
 
 def test_batch_invariance_compares_one_request_across_batch_sizes(tmp_path):
@@ -96,7 +108,7 @@ def test_batch_invariance_compares_one_request_across_batch_sizes(tmp_path):
          "family": "invariance", "workload": "row_matmul", "params": {"batch": batch, "k": 4},
          "precision": "high", "digest": digest}
         for mode, by_batch in digests.items() for batch, digest in by_batch.items()])
-    table = frame.batch_invariance(frame.load([tmp_path])).set_index("mode")
+    table = batch_invariance(load([tmp_path])).set_index("mode")
     assert table.loc["default", "request"] == "row_matmul(k=4)"
     assert not table.loc["default", "invariant"] and table.loc["default", "differs_at"] == [64]
     assert table.loc["deterministic", "invariant"]
@@ -111,7 +123,7 @@ def test_kernel_growth_names_what_grew_and_its_share(tmp_path):
         {"mode": mode, "case_id": "gpt(b=1)-fwdbwd-bfloat16-highest", "family": "model",
          "workload": "gpt", "pass_": "fwdbwd", "dtype": "bfloat16", "kernels_s": table}
         for mode, table in kernels.items()])
-    growth = frame.kernel_growth(frame.load([tmp_path]))
+    growth = kernel_growth(load([tmp_path]))
     assert list(growth["kernel"]) == ["sort", "segment_reduce"]  # grew; gemm and copy did not
     assert growth["growth_ms"].tolist() == pytest.approx([4.0, 2.0])
     assert growth["share_of_growth"].tolist() == pytest.approx([1.0, 0.5])  # total grew 4 ms
@@ -125,13 +137,13 @@ def test_a_newer_run_of_knob_modes_adds_its_comparisons_and_hides_none(tmp_path)
     write_synthetic_run(tmp_path / "old", "GPU-A", "old", slow=2.0, started_at="1")
     write_synthetic_run(tmp_path / "new", "GPU-A", "new", started_at="2",
                         modes=("default", "cudnn-deterministic"))
-    data = frame.load([tmp_path])
-    assert set(frame.latest(data)["run_id"]) == {"old"}
-    assert set(frame.compare_modes(frame.latest(data))["status"]) >= {"ok"}
-    every = frame.current_comparisons(data).set_index(["mode", "case_id"])
+    data = load([tmp_path])
+    assert set(latest(data)["run_id"]) == {"old"}
+    assert set(compare_modes(latest(data))["status"]) >= {"ok"}
+    every = current_comparisons(data).set_index(["mode", "case_id"])
     assert set(every.loc["deterministic", "run_id"]) == {"old"}
     assert set(every.loc["cudnn-deterministic", "run_id"]) == {"new"}
-    pairs = frame.newest_pairs(data, "cudnn-deterministic")
+    pairs = newest_pairs(data, "cudnn-deterministic")
     assert pairs.groupby("case_id")["run_id"].nunique().eq(1).all()  # never two runs mixed
-    assert frame.newest_pairs(data).equals(frame.latest(data)[
-        frame.latest(data)["mode"].isin(["default", "deterministic"])])
+    assert newest_pairs(data).equals(latest(data)[
+        latest(data)["mode"].isin(["default", "deterministic"])])

@@ -8,10 +8,10 @@ import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detcost import frame
+from detcost.analysis.load import load
 from detcost.errors import DetcostError, ResultsWarning
 from detcost.profile import Profile, parse_profile
-from detcost.records import Header, Record, append, read_run_file
+from detcost.runs.records import Header, Record, append, read_run_file
 
 NAMES = st.sampled_from(["conv2d", "sdpa", "scatter_add", "mha", "put", "bincount", "nope",
                          "n", "cin", "hw", "k", "groups", "layout", "backend", "causal",
@@ -119,7 +119,7 @@ def test_junk_lines_never_lose_a_record(tmp_path_factory, junk, torn_tail):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResultsWarning)
         _, records = read_run_file(path)
-        data = frame.load([path])
+        data = load([path])
     read = [r.case_id for r in records]
     assert [c for c in read if c in good] == good  # every good record, in order
     assert set(good) <= set(data["case_id"])

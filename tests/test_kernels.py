@@ -1,6 +1,6 @@
 import torch
 
-from detcost.kernels import kernel_times
+from detcost.worker.kernels import kernel_times
 
 
 def test_kernel_times_are_per_step_and_costliest_first():
@@ -12,7 +12,7 @@ def test_kernel_times_are_per_step_and_costliest_first():
 
 
 def test_a_device_profile_counts_kernels_not_the_ops_that_launched_them():
-    from detcost.kernels import only_kernels
+    from detcost.analysis.tables import only_kernels
 
     recorded = {"aten::fill_": 2.0, "void at::native::FillFunctor<float>(int)": 2.0,
                 "torchvision::roi_align": 1.0, "sm90_xmma_gemm_bf16": 3.0}

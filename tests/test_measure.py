@@ -1,8 +1,14 @@
 import torch
 
 from detcost.cases import make_case
-from detcost.measure import classify_failure, profile_case, run_case
 from detcost.profile import Measure
+from detcost.runs.folder import ModeProcess
+from detcost.worker.measure import (
+    classify_failure,
+    kernel_table,
+    owed_kernel_tables,
+    run_case,
+)
 
 LIGHT = Measure(rounds=2, min_round_ms=0.1, warmup_ms=0.1, repeats=2)
 
@@ -21,7 +27,7 @@ def plain_rounds(step, rounds, iterations):
 
 def test_ok_record_has_times_work_and_variance():
     case = make_case("scatter_add", {"size": 1000, "bins": 10}, "fwd", "float32", "highest")
-    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, ModeProcess("run", "default"))
     assert r.status == "ok", r.message
     assert len(r.times_s) == 2 and r.iterations >= 1
     assert r.work_unit == "GB/s" and r.work_amount == (1000 * 4 + 1000 * 8 + 2 * 10 * 4) / 1e9
@@ -35,7 +41,8 @@ def test_an_op_without_deterministic_kernel_is_an_unsupported_record():
                      "float32", "highest")
     torch.use_deterministic_algorithms(True)
     try:
-        r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "deterministic")
+        r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds,
+                     ModeProcess("run", "deterministic"))
     finally:
         torch.use_deterministic_algorithms(False)
     assert r.status == "unsupported"
@@ -46,13 +53,13 @@ def test_an_op_without_deterministic_kernel_is_an_unsupported_record():
 def test_a_crash_inside_a_case_is_an_error_record():
     case = make_case("conv2d", {"n": 1, "cin": 3, "cout": 3, "hw": 4, "groups": 2}, "fwd",
                      "float32", "highest")  # 3 channels do not split into 2 groups
-    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, ModeProcess("run", "default"))
     assert r.status == "error" and r.message.startswith("RuntimeError")
 
 
 def test_skipped_case_does_no_work():
     case = make_case("scatter_add", {}, "fwd", "bfloat16", "high")
-    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, ModeProcess("run", "default"))
     assert r.status == "skipped" and "no effect on bfloat16" in r.message
 
 
@@ -72,25 +79,24 @@ TINY_GPT = {"batch": 1, "seq": 8, "new_tokens": 2, "vocab": 32, "hidden": 16, "l
 
 def test_a_model_case_is_profiled_apart_and_survives_a_missing_profiler(monkeypatch):
     case = make_case("gpt", TINY_GPT, "fwd", "float32", "highest")
-    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, "run", "default")
+    r = run_case(case, LIGHT, torch.device("cpu"), plain_rounds, ModeProcess("run", "default"))
     assert r.status == "ok" and r.kernels_s == {} and "profile" not in r.phases_s
-    profiled = profile_case(case, LIGHT, torch.device("cpu"), "run", "default")
+    profiled = kernel_table(case, LIGHT, torch.device("cpu"), ModeProcess("run", "default"))
     assert profiled.case_id == case.id and profiled.kernels_s and not profiled.message
 
     def no_profiler(*args, **kwargs):
         raise RuntimeError("CUPTI_ERROR_INSUFFICIENT_PRIVILEGES")
 
-    monkeypatch.setattr("detcost.measure.kernel_times", no_profiler)
-    profiled = profile_case(case, LIGHT, torch.device("cpu"), "run", "default")
+    monkeypatch.setattr("detcost.worker.measure.kernel_times", no_profiler)
+    profiled = kernel_table(case, LIGHT, torch.device("cpu"), ModeProcess("run", "default"))
     assert profiled.kernels_s == {}
-    assert profiled.message == "not profiled: RuntimeError: CUPTI_ERROR_INSUFFICIENT_PRIVILEGES"
+    assert profiled.message == "no kernel table: RuntimeError: CUPTI_ERROR_INSUFFICIENT_PRIVILEGES"
 
 
-def test_cases_timed_but_never_profiled_are_owed_to_the_worker_that_resumes(tmp_path):
+def test_kernel_tables_never_taken_are_owed_to_the_worker_that_resumes(tmp_path):
     from conftest import write_records
 
-    from detcost.measure import owed_profiles
-    from detcost.records import KernelProfile, append
+    from detcost.runs.records import KernelTable, append
 
     fwd, fwdbwd = (make_case("gpt", TINY_GPT, p, "float32", "highest") for p in ("fwd", "fwdbwd"))
     scatter = make_case("scatter_add", {"size": 64, "bins": 8}, "fwd", "float32", "highest")
@@ -100,12 +106,12 @@ def test_cases_timed_but_never_profiled_are_owed_to_the_worker_that_resumes(tmp_
     ] + [{"mode": "default", "case_id": "gpt-failed", "workload": "gpt", "status": "error"}]
     ) / "default.jsonl"
     # a worker that stopped after timing both model cases owes both profiles, and no other
-    assert owed_profiles(path, cases) == [fwd, fwdbwd]
-    append(path, KernelProfile(run_id="r", mode="default", case_id=fwd.id, replica=1,
+    assert owed_kernel_tables(path, cases) == [fwd, fwdbwd]
+    append(path, KernelTable(run_id="r", mode="default", case_id=fwd.id, process=1,
                                kernels_s={"aten::mm": 1e-3}))
-    assert owed_profiles(path, cases) == [fwdbwd]
+    assert owed_kernel_tables(path, cases) == [fwdbwd]
     # a failed profile was written too (with why): it is not owed again
-    append(path, KernelProfile(run_id="r", mode="default", case_id=fwdbwd.id, replica=1,
-                               message="not profiled: RuntimeError: no CUPTI"))
-    assert owed_profiles(path, cases) == []
-    assert owed_profiles(tmp_path / "absent.jsonl", cases) == []
+    append(path, KernelTable(run_id="r", mode="default", case_id=fwdbwd.id, process=1,
+                               message="no kernel table: RuntimeError: no CUPTI"))
+    assert owed_kernel_tables(path, cases) == []
+    assert owed_kernel_tables(tmp_path / "absent.jsonl", cases) == []

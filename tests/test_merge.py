@@ -4,7 +4,7 @@ import shutil
 
 from conftest import run_cli, write_synthetic_run
 
-from detcost import frame
+from detcost.analysis.load import load
 
 
 def test_merge_gathers_hosts_and_never_overwrites(tmp_path):
@@ -17,13 +17,13 @@ def test_merge_gathers_hosts_and_never_overwrites(tmp_path):
                    str(clash), "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (out / "raw").iterdir()) == ["run-a", "run-a.2", "run-b"]
-    data = frame.load([out / "raw"])
+    data = load([out / "raw"])
     assert set(data["gpu"]) == {"GPU-A", "GPU-B", "GPU-C"}
     # merging the same folder again changes nothing
     again = run_cli("merge", str(host_a), "--out", str(out))
     assert again.returncode == 0 and "already there" in again.stdout
     assert len(list((out / "raw").iterdir())) == 3
-    assert frame.load([out / "raw"]).shape == data.shape
+    assert load([out / "raw"]).shape == data.shape
 
 
 def test_merge_of_a_folder_without_results_is_one_line(tmp_path):

@@ -31,7 +31,8 @@ def test_mode_environment_only_sets_what_the_mode_asks():
 @pytest.mark.parametrize("name", list(MODES))
 def test_knobs_read_back_from_torch_match_the_mode(name):
     # In a fresh process, as a worker applies it: the readback is torch's, not ours.
-    code = ("import json; from detcost.modes import apply_mode, get_mode, read_knobs;"
+    code = ("import json; from detcost.modes import get_mode; "
+            "from detcost.worker.knobs import apply_mode, read_knobs;"
             f"apply_mode(get_mode({name!r})); print(json.dumps(read_knobs()))")
     env = {**os.environ, "CUBLAS_WORKSPACE_CONFIG": ":16:8"}  # must not leak into default
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from detcost.errors import DetcostError
-from detcost.precision import apply_precision, check_dtype, check_precision, skip_reason
+from detcost.precision import check_dtype, check_precision, skip_reason
+from detcost.worker.knobs import apply_precision
 
 
 def test_float32_precisions_are_meaningful_only_where_the_workload_says():

@@ -3,13 +3,13 @@ import json
 import pytest
 
 from detcost.errors import DetcostError, ResultsWarning
-from detcost.records import (
+from detcost.runs.folder import ModeProcess
+from detcost.runs.records import (
     SCHEMA_VERSION,
     Header,
-    KernelProfile,
+    KernelTable,
     Record,
     append,
-    mode_file_name,
     read_run_file,
     run_files,
 )
@@ -42,14 +42,14 @@ def test_a_profile_line_lands_in_its_cases_record(tmp_path):
     path = tmp_path / "default.jsonl"
     append(path, header())
     append(path, record("a"))
-    append(path, record("a", replica=2))
+    append(path, record("a", process=2))
     append(path, record("b", message="no float64 reference"))
-    for case, replica, kernels, why in [("a", 1, {"gemm": 1e-3}, ""), ("b", 1, {}, "no CUPTI"),
+    for case, process, kernels, why in [("a", 1, {"gemm": 1e-3}, ""), ("b", 1, {}, "no CUPTI"),
                                         ("gone", 1, {"x": 1.0}, "")]:
-        append(path, KernelProfile(run_id="r", mode="default", case_id=case, replica=replica,
+        append(path, KernelTable(run_id="r", mode="default", case_id=case, process=process,
                                    kernels_s=kernels, message=why))
     _, records = read_run_file(path)
-    assert [(r.case_id, r.replica, r.kernels_s) for r in records] == [
+    assert [(r.case_id, r.process, r.kernels_s) for r in records] == [
         ("a", 1, {"gemm": 1e-3}), ("a", 2, {}), ("b", 1, {})]
     assert records[2].message == "no float64 reference; no CUPTI"
 
@@ -109,9 +109,26 @@ def test_golden_v1_file_still_reads():
     h, records = read_run_file(golden)
     assert h.environment["gpu"] == "NVIDIA H100 80GB HBM3"
     assert {r.status for r in records} == {"ok", "unsupported"}
-    assert all(r.replica == 1 for r in records)
+    assert all(r.process == 1 for r in records)
+
+
+def test_golden_v4_file_reads_with_processes_and_reasons():
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "data" / "golden-v4.jsonl"
+    h, records = read_run_file(golden)
+    assert h.process == 2 and h.schema_version == SCHEMA_VERSION
+    cudnn, linear, vit = records
+    assert all(r.process == 2 for r in records)
+    # the reason is data now: the op torch named, and a backend left with no kernel
+    assert (cudnn.raised_op, cudnn.excluded_backend) == (
+        "No available kernel. Aborting execution.", True)
+    assert (linear.raised_op, linear.excluded_backend) == (
+        "upsample_linear1d_backward_out_cuda", False)
+    assert (vit.raised_op, vit.excluded_backend) == ("", False)
+    assert vit.kernels_s == {"sm90_gemm": 0.004}  # its kernel table, still attached
 
 
 def test_mode_file_names():
-    assert mode_file_name("deterministic") == "deterministic.jsonl"
-    assert mode_file_name("deterministic", 2) == "deterministic.r2.jsonl"
+    assert ModeProcess("r", "deterministic").file_name == "deterministic.jsonl"
+    assert ModeProcess("r", "deterministic", 2).file_name == "deterministic.r2.jsonl"

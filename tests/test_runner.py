@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from detcost import runner
 from detcost.errors import DetcostError
 from detcost.profile import load_profile
-from detcost.records import read_run_file
+from detcost.runs import runner
+from detcost.runs.folder import ModeProcess, RunFolder
+from detcost.runs.launch import DEVICE_CLOCK, WorkerLaunch
+from detcost.runs.records import read_run_file
 
 # A benchmarks folder whose scatter test misbehaves on purpose for one workload.
 MISBEHAVING = '''
 import os, time
-FAMILY = "scatter"
 
 def test_scatter(detcost_case, detcost_measure):
     if detcost_case.workload == "put":
@@ -29,7 +30,6 @@ def test_scatter(detcost_case, detcost_measure):
 OUTLASTS_THE_LIMIT = '''
 import os, time
 from pathlib import Path
-FAMILY = "scatter"
 
 def test_scatter(detcost_case, detcost_measure):
     flag = Path(os.environ["WAITED"])
@@ -43,7 +43,7 @@ def test_scatter(detcost_case, detcost_measure):
 def bench_dir(tmp_path: Path, module: str = MISBEHAVING) -> Path:
     d = tmp_path / "bench"
     d.mkdir()
-    (d / "conftest.py").write_text('pytest_plugins = ["detcost.plugin"]\n')
+    (d / "conftest.py").write_text('pytest_plugins = ["detcost.worker.plugin"]\n')
     (d / "test_scatter.py").write_text(module)
     return d
 
@@ -58,7 +58,7 @@ def test_a_dead_or_hung_worker_becomes_an_error_record(tmp_path, tiny_profile, m
     monkeypatch.setenv("MISBEHAVE", how)
     profile = load_profile(str(tiny_profile))
     out = tmp_path / "run"
-    [outcome] = runner.run(profile, str(tiny_profile), ["default"], out, "r1",
+    [outcome] = runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r1"),
                            bench_dir=bench_dir(tmp_path),
                            options=runner.RunOptions(case_timeout_s=8))
     _, records = read_run_file(out / "default.jsonl")
@@ -74,11 +74,11 @@ def test_resume_keeps_what_was_recorded_and_runs_the_rest(tmp_path, tiny_profile
     profile = load_profile(str(tiny_profile))
     out = tmp_path / "run"
     real_bench = runner.default_bench_dir()
-    runner.run(profile, str(tiny_profile), ["default"], out, "r1", bench_dir=real_bench,
+    runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r1"), bench_dir=real_bench,
                options=runner.RunOptions(keyword="put"))
     first = read_run_file(out / "default.jsonl")[1]
     assert [r.workload for r in first] == ["put"]
-    runner.run(profile, str(tiny_profile), ["default"], out, "r1", bench_dir=real_bench)
+    runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r1"), bench_dir=real_bench)
     header, records = read_run_file(out / "default.jsonl")
     assert len(records) == 3 and records[0].digest == first[0].digest
     assert sorted(json.loads((out / "default.plan.json").read_text())) == sorted(
@@ -90,32 +90,41 @@ def test_resume_keeps_what_was_recorded_and_runs_the_rest(tmp_path, tiny_profile
 def test_a_filter_matching_nothing_is_an_error(tmp_path, tiny_profile):
     profile = load_profile(str(tiny_profile))
     with pytest.raises(DetcostError, match="no case matches -k 'nothing_like_this'"):
-        runner.run(profile, str(tiny_profile), ["default"], tmp_path / "o", "r",
+        runner.run(profile, str(tiny_profile), ["default"], RunFolder(tmp_path / "o", "r"),
                    options=runner.RunOptions(keyword="nothing_like_this"))
 
 
 def test_unknown_mode_and_missing_bench_dir_fail_before_running(tmp_path, tiny_profile):
     profile = load_profile(str(tiny_profile))
     with pytest.raises(DetcostError, match="unknown mode 'fastest'"):
-        runner.run(profile, str(tiny_profile), ["default", "fastest"], tmp_path, "r")
+        runner.run(profile, str(tiny_profile), ["default", "fastest"], RunFolder(tmp_path, "r"))
     with pytest.raises(DetcostError, match="no benchmarks folder"):
-        runner.run(profile, str(tiny_profile), ["default"], tmp_path, "r",
+        runner.run(profile, str(tiny_profile), ["default"], RunFolder(tmp_path, "r"),
                    bench_dir=tmp_path / "nowhere")
     assert not (tmp_path / "default.jsonl").exists()
 
 
-def test_worker_command_passes_everything_through(tmp_path):
-    cmd = runner.worker_command(Path("b"), "tuned", "smoke", tmp_path / "tuned.jsonl", "r",
-                                "conv", attempt=1, replica=2, validate=True)
+def test_a_worker_launch_passes_everything_through(tmp_path):
+    who = ModeProcess("r", "tuned", 2)
+    launch = WorkerLaunch(who, tmp_path / "tuned.r2.jsonl", "smoke", Path("b"),
+                          keyword="conv", validate=True)
+    cmd = launch.command(attempt=1)
     assert cmd[cmd.index("--detcost-mode") + 1] == "tuned"
     assert cmd[cmd.index("-k") + 1] == "conv"
-    assert cmd[cmd.index("--benchmark-timer") + 1] == "detcost.timing.device_clock"
-    assert cmd[cmd.index("--detcost-replica") + 1] == "2" and "--detcost-validate" in cmd
-    assert cmd[cmd.index("--benchmark-json") + 1].endswith("tuned.benchmark.1.json")
+    assert cmd[cmd.index("--benchmark-timer") + 1] == DEVICE_CLOCK
+    assert cmd[cmd.index("--detcost-process") + 1] == "2" and "--detcost-validate" in cmd
+    assert cmd[cmd.index("--benchmark-json") + 1].endswith("tuned.r2.benchmark.1.json")
     assert "--detcost-deadline" not in cmd
-    limited = runner.worker_command(Path("b"), "tuned", "smoke", tmp_path / "t.jsonl", "r",
-                                    None, attempt=0, deadline=1234.5)
-    assert limited[limited.index("--detcost-deadline") + 1] == "1234.500"
+    limited = WorkerLaunch(who, tmp_path / "t.jsonl", "smoke", Path("b"), deadline=1234.5)
+    cmd = limited.command()
+    assert cmd[cmd.index("--detcost-deadline") + 1] == "1234.500"
+
+
+def test_the_device_clock_the_launch_names_is_the_worker_s():
+    from detcost.worker import timing
+
+    module, _, name = DEVICE_CLOCK.rpartition(".")
+    assert module == timing.__name__ and callable(getattr(timing, name))
 
 
 @pytest.mark.slow
@@ -128,8 +137,8 @@ def test_a_time_limit_stops_before_the_next_case_and_the_same_run_id_resumes(
     deadline = time.time() + 30
     monkeypatch.setenv("DEADLINE", str(deadline))
     monkeypatch.setenv("WAITED", str(tmp_path / "waited"))
-    first, second = runner.run(profile, str(tiny_profile), ["default", "deterministic"], out,
-                               "r1", bench_dir=bench,
+    first, second = runner.run(profile, str(tiny_profile), ["default", "deterministic"],
+                               RunFolder(out, "r1"), bench_dir=bench,
                                options=runner.RunOptions(deadline=deadline))
     # the case in progress at the limit finished; none started after it
     assert (first.mode, first.stopped, first.started) == ("default", True, True)
@@ -138,8 +147,8 @@ def test_a_time_limit_stops_before_the_next_case_and_the_same_run_id_resumes(
     assert not (out / "deterministic.jsonl").exists()
     [kept] = read_run_file(out / "default.jsonl")[1]
 
-    outcomes = runner.run(profile, str(tiny_profile), ["default", "deterministic"], out, "r1",
-                          bench_dir=bench)
+    outcomes = runner.run(profile, str(tiny_profile), ["default", "deterministic"],
+                          RunFolder(out, "r1"), bench_dir=bench)
     assert [(o.recorded, o.stopped) for o in outcomes] == [(3, False), (3, False)]
     records = read_run_file(out / "default.jsonl")[1]
     assert records[0] == kept and len({r.case_id for r in records}) == 3
@@ -147,10 +156,10 @@ def test_a_time_limit_stops_before_the_next_case_and_the_same_run_id_resumes(
 
 def test_a_time_limit_already_past_starts_no_worker(tmp_path, tiny_profile):
     profile = load_profile(str(tiny_profile))
-    outcomes = runner.run(profile, str(tiny_profile), ["default", "tuned"], tmp_path / "o",
-                          "r", options=runner.RunOptions(deadline=time.time() - 1,
-                                                         processes=2))
-    assert [(o.mode, o.replica, o.started, o.stopped) for o in outcomes] == [
+    outcomes = runner.run(profile, str(tiny_profile), ["default", "tuned"],
+                          RunFolder(tmp_path / "o", "r"),
+                          options=runner.RunOptions(deadline=time.time() - 1, processes=2))
+    assert [(o.mode, o.process, o.started, o.stopped) for o in outcomes] == [
         ("default", 1, False, True), ("tuned", 1, False, True),
         ("default", 2, False, True), ("tuned", 2, False, True)]
     assert not list((tmp_path / "o").glob("*.jsonl"))

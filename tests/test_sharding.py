@@ -4,10 +4,11 @@ case's modes on one GPU. On a CPU the GPUs are the ids CUDA_VISIBLE_DEVICES list
 import pytest
 from test_runner import bench_dir
 
-from detcost import runner
 from detcost.errors import DetcostError
 from detcost.profile import load_profile
-from detcost.records import read_run_file
+from detcost.runs import runner
+from detcost.runs.folder import RunFolder
+from detcost.runs.records import read_run_file
 
 
 def test_gpu_ids_come_from_the_visible_devices(monkeypatch):
@@ -35,7 +36,8 @@ def _shards(out, mode):
 def test_two_gpus_split_the_cases_and_keep_each_cases_modes_on_one(tmp_path, tiny_profile):
     profile = load_profile(str(tiny_profile))
     out = tmp_path / "run"
-    outcomes = runner.run(profile, str(tiny_profile), ["default", "deterministic"], out, "r",
+    outcomes = runner.run(profile, str(tiny_profile), ["default", "deterministic"],
+                          RunFolder(out, "r"),
                           bench_dir=runner.default_bench_dir(),
                           options=runner.RunOptions(gpus=("4", "7")))
     assert [o.planned for o in outcomes] == [3, 3]
@@ -51,7 +53,7 @@ def test_a_crash_on_one_gpu_blames_its_case_and_the_other_gpu_finishes(tmp_path,
     monkeypatch.setenv("MISBEHAVE", "crash")
     profile = load_profile(str(tiny_profile))
     out = tmp_path / "run"
-    [outcome] = runner.run(profile, str(tiny_profile), ["default"], out, "r",
+    [outcome] = runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r"),
                            bench_dir=bench_dir(tmp_path),
                            options=runner.RunOptions(gpus=("0", "1"), case_timeout_s=60))
     records = {r.workload + str(r.params.get("bins")): r

@@ -5,25 +5,28 @@ import pandas as pd
 import pytest
 from conftest import run_cli, write_synthetic_run
 
-from detcost import frame
+from detcost.analysis.compare import compare_modes
+from detcost.analysis.load import load
+from detcost.analysis.stability import regressions, rerun_pairs, stability
+from detcost.analysis.stats import rerun_interval
 
 
 def test_one_process_resamples_rounds_only_and_more_spread_widens_the_interval():
     rng = np.random.default_rng(0)
     rounds = [np.full(8, 1.0) + np.linspace(0, 0.01, 8)]
-    low, high = frame.rerun_interval([r * 2 for r in rounds], rounds, rng)
+    low, high = rerun_interval([r * 2 for r in rounds], rounds, rng)
     assert low < 2.0 < high and high - low < 0.05
     # two processes that disagree by 10%: the interval must cover the gap between them
     apart = [np.full(8, 1.0), np.full(8, 1.1)]
-    low2, high2 = frame.rerun_interval([p * 2 for p in apart], [np.full(16, 1.0)], rng)
+    low2, high2 = rerun_interval([p * 2 for p in apart], [np.full(16, 1.0)], rng)
     assert low2 <= 2.0 and high2 >= 2.2 * 0.99
-    assert frame.rerun_interval([np.array([1.0])], rounds, rng) == pytest.approx(
+    assert rerun_interval([np.array([1.0])], rounds, rng) == pytest.approx(
         (np.nan, np.nan), nan_ok=True)
 
 
 def test_slowdown_pools_every_process(tmp_path):
-    write_synthetic_run(tmp_path / "a", "GPU-A", "run-a", slow=2.0, replicas=2)
-    comparison = frame.compare_modes(frame.load([tmp_path]))
+    write_synthetic_run(tmp_path / "a", "GPU-A", "run-a", slow=2.0, processes=2)
+    comparison = compare_modes(load([tmp_path]))
     scatter = comparison[comparison["workload"] == "scatter_add"].iloc[0]
     assert scatter["slowdown"] == pytest.approx(2.0)
     assert len(scatter["processes_base"]) == 2 and len(scatter["processes_mode"]) == 2
@@ -32,18 +35,18 @@ def test_slowdown_pools_every_process(tmp_path):
 
 def _two_runs(tmp_path, slow_b: float):
     raw = tmp_path / "results" / "raw"
-    write_synthetic_run(raw / "a", "GPU-A", "run-a", slow=2.0, replicas=2, started_at="1")
-    write_synthetic_run(raw / "b", "GPU-A", "run-b", slow=slow_b, replicas=2, started_at="2")
+    write_synthetic_run(raw / "a", "GPU-A", "run-a", slow=2.0, processes=2, started_at="1")
+    write_synthetic_run(raw / "b", "GPU-A", "run-b", slow=slow_b, processes=2, started_at="2")
     return raw
 
 
 def test_stability_counts_cases_inside_the_other_runs_interval(tmp_path):
-    data = frame.load([_two_runs(tmp_path, 2.0)])
-    summary, disagree = frame.stability(data, "run-a", "run-b")
+    data = load([_two_runs(tmp_path, 2.0)])
+    summary, disagree = stability(data, "run-a", "run-b")
     assert summary["inside_share"] == 1.0 and summary["median_abs_log_ratio"] == 0.0
     assert disagree.empty
-    data = frame.load([_two_runs(tmp_path / "x", 3.0)])
-    summary, disagree = frame.stability(data, "run-a", "run-b")
+    data = load([_two_runs(tmp_path / "x", 3.0)])
+    summary, disagree = stability(data, "run-a", "run-b")
     assert summary["inside_share"] < 1.0
     assert list(disagree["case_id"]) == ["scatter_add(size=8,bins=2)-fwd-float32-highest"]
     assert disagree["abs_log_ratio"].iloc[0] == pytest.approx(np.log(1.5))
@@ -86,10 +89,10 @@ def test_regressions_name_slowdown_growth_and_slower_default_time():
         "slowdown_a": [2.0, 1.0, 1.0, 1.0], "slowdown_b": [3.0, 1.0, 1.0, 9.0],
         "slowdown_b_over_a": [1.5, 1.0, 1.0, 9.0],
         "default_time_b_over_a": [1.0, 1.3, 1.0, 9.0]})
-    failed = frame.regressions(rows, fail_slowdown=1.25, fail_time=1.2)
+    failed = regressions(rows, fail_slowdown=1.25, fail_time=1.2)
     assert dict(zip(failed["case_id"], failed["why"], strict=True)) == {
         "a": "slowdown 2.00x -> 3.00x", "b": "default-mode time 1.30x"}
-    assert frame.regressions(rows, None, None).empty
+    assert regressions(rows, None, None).empty
 
 
 def test_runs_are_paired_within_a_profile(tmp_path):
@@ -98,15 +101,15 @@ def test_runs_are_paired_within_a_profile(tmp_path):
     write_synthetic_run(raw / "s2", "GPU-A", "std-2", started_at="2", profile="standard")
     write_synthetic_run(raw / "f1", "GPU-A", "full-1", started_at="3", profile="full")
     write_synthetic_run(raw / "b1", "GPU-B", "other", started_at="4", profile="standard")
-    assert frame.rerun_pairs(frame.load([raw])) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]
+    assert rerun_pairs(load([raw])) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]
 
 
 def test_a_newer_run_with_no_case_in_common_is_not_paired(tmp_path):
     raw = tmp_path / "raw"
     write_synthetic_run(raw / "s1", "GPU-A", "std-1", started_at="1", profile="standard")
     write_synthetic_run(raw / "s2", "GPU-A", "std-2", started_at="2", profile="standard")
-    data = frame.load([raw])
+    data = load([raw])
     other = data[data["run_id"] == "std-2"].assign(run_id="std-3", started_at="3",
                                                    case_id=lambda d: "other-" + d["case_id"])
     both = pd.concat([data, other], ignore_index=True)
-    assert frame.rerun_pairs(both) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]
+    assert rerun_pairs(both) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]

@@ -2,7 +2,8 @@ import time
 
 import pytest
 
-from detcost.timing import calibrate, device_clock, median_iqr, validate_timer
+from detcost.analysis.stats import median_iqr
+from detcost.worker.timing import calibrate, device_clock, validate_timer
 
 
 def test_device_clock_is_monotonic_seconds():
@@ -39,7 +40,7 @@ def test_validate_timer_without_cuda_reports_the_suite_median_only():
 
 
 def test_interleaved_rounds_alternate_the_order(monkeypatch):
-    from detcost import timing
+    from detcost.worker import timing
 
     order = []
     monkeypatch.setattr(timing, "clock_round", lambda step, n: order.append("c") or 1.0)

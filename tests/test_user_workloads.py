@@ -6,7 +6,8 @@ import importlib.metadata
 import pytest
 from conftest import run_cli
 
-from detcost import frame
+from detcost.analysis.compare import compare_modes
+from detcost.analysis.load import load
 from detcost.errors import DetcostError
 from detcost.profile import parse_profile
 from detcost.workloads import USER_FAMILY, Workload, get_workload, user
@@ -94,13 +95,6 @@ def test_installed_packages_register_workloads_by_entry_point(monkeypatch):
         user.entry_point_workloads.cache_clear()
 
 
-def test_families_only_users_have_run_in_the_user_benchmark_module():
-    from detcost.plugin import _module_family
-
-    assert _module_family("conv") == "conv" and _module_family("model") == "model"
-    assert _module_family("my-models") == USER_FAMILY == _module_family(USER_FAMILY)
-
-
 @pytest.mark.slow
 def test_detcost_run_measures_the_users_step_in_every_mode_asked(tmp_path, step_file):
     out = tmp_path / "results"
@@ -110,11 +104,11 @@ def test_detcost_run_measures_the_users_step_in_every_mode_asked(tmp_path, step_
     assert done.returncode == 0, done.stderr
     run = out / "raw" / "mine"
     assert (run / "profile.toml").is_file() and (run / "report.html").is_file()
-    data = frame.load([run])
+    data = load([run])
     assert set(data["family"]) == {USER_FAMILY} and set(data["status"]) == {"ok"}
     assert len(data) == 2 * 2 * 2  # modes x passes x dtypes
-    comparison = frame.compare_modes(data)
+    comparison = compare_modes(data)
     assert (comparison["status"] == "ok").all() and comparison["slowdown"].gt(0).all()
     again = run_cli(*args)  # a resume: everything is recorded, nothing runs twice
     assert again.returncode == 0, again.stderr
-    assert len(frame.load([run])) == len(data)
+    assert len(load([run])) == len(data)

@@ -5,8 +5,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detcost import variance
-from detcost.variance import (
+from detcost.worker import variance
+from detcost.worker.variance import (
     bitwise_equal,
     digest,
     max_rel_diff,

@@ -157,7 +157,10 @@ def knob_costs(all_modes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int
     return table, counts, across_machines(all_modes)
 
 
-def knob_cases(all_modes: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+KNOB_CASES = 3  # the cases named per single-knob mode
+
+
+def knob_cases(all_modes: pd.DataFrame, top: int = KNOB_CASES) -> pd.DataFrame:
     """The cases each single knob slows most, per GPU (steady in both modes): a family's
     mean can hide one shape that a knob makes several times slower."""
     knobs = all_modes[(all_modes["mode"] != DETERMINISTIC_MODE)

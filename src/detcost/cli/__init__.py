@@ -28,8 +28,14 @@ DISTRIBUTIONS = {"torch": "torch", "pytest_benchmark": "pytest-benchmark", "pand
 
 
 def missing(modules: Sequence[str]) -> list[str]:
-    """The distributions of `modules` that this interpreter cannot import."""
-    return [DISTRIBUTIONS.get(m, m) for m in modules if importlib.util.find_spec(m) is None]
+    """The distributions of `modules` that this interpreter cannot find."""
+    def absent(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is None
+        except (ImportError, ValueError):
+            return True
+
+    return [DISTRIBUTIONS.get(m, m) for m in modules if absent(m)]
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

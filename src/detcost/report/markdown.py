@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..analysis.findings import Findings
 from ..analysis.stats import NOISE_TARGET
-from ..analysis.summaries import FAR_BELOW
+from ..analysis.summaries import FAR_BELOW, KNOB_CASES
 from ..modes import DETERMINISTIC_MODE
 from .text import interval, stability_sentence
 from .text import times as _times
@@ -172,7 +172,7 @@ def knobs_md(f: Findings) -> str:
     return md_table(cells.reset_index()) + note
 
 
-def knob_cases_md(f: Findings, top: int = 3) -> str:
+def knob_cases_md(f: Findings) -> str:
     rows = f.knob_cases
     if rows.empty:
         return ""
@@ -184,7 +184,7 @@ def knob_cases_md(f: Findings, top: int = 3) -> str:
         # a launch-bound step moves between machine starts by more than a knob can
         "both modes on one machine start": rows["same_machine"].map(
             {True: "yes", False: "no"}).fillna("not recorded")})
-    return f"The {top} cases each single-knob mode slows most:\n\n" + md_table(view)
+    return f"The {KNOB_CASES} cases each single-knob mode slows most:\n\n" + md_table(view)
 
 
 def compile_md(f: Findings) -> str:

@@ -59,7 +59,7 @@ Progress = Callable[[str, int, int, str], None]
 
 def default_bench_dir() -> Path:
     """benchmarks/ of the checkout this package runs from, else of the current folder."""
-    here = Path(__file__).resolve().parents[2] / "benchmarks"
+    here = Path(__file__).resolve().parents[3] / "benchmarks"  # src/detcost/runs/ -> root
     return here if here.is_dir() else Path.cwd() / "benchmarks"
 
 
