@@ -95,10 +95,11 @@ def test_a_torn_last_line_is_named_and_the_rest_read(tmp_path):
 
 
 @pytest.mark.parametrize(("field", "value", "why"), [
-    ("times_s", "fast", "times_s = 'fast' is not list"),
+    ("times_s", "fast", "times_s = 'fast' is not a list of numbers"),
+    ("times_s", ["a", "b"], r"times_s = \"\['a', 'b'\]\" is not a list of numbers"),
     ("times_s", [1.0, -1.0], "negative or NaN"),
     ("status", "great", "status 'great' is not one of"),
-    ("iterations", True, "iterations = 'True' is not int"),
+    ("iterations", True, "iterations = 'True' is not an integer"),
     ("params", [1], "params"),
 ])
 def test_a_record_of_wrong_types_is_skipped_not_fatal(tmp_path, field, value, why):
@@ -168,7 +169,8 @@ def test_every_mode_subset_reports(tmp_path, modes):
      "(conv2d): layout = 'nhwc' is not allowed: one of: nchw, channels_last"),
     ('workload = "sdpa"\nparams = { backend = "fastest" }',
      "(sdpa): backend = 'fastest' is not allowed: one of: flash, efficient, cudnn, math"),
-    ('workload = "conv2d"\nparams = { n = -2 }', "n = -2 is not allowed: an integer >= 1"),
+    ('workload = "conv2d"\nparams = { n = -2 }',
+     "n = -2 is not allowed: an integer from 1 to 2147483647"),
     ('workload = "scatter_add"\nparams = { bins = 0 }', "bins = 0 is not allowed"),
     ('workload = "conv2d"\nparams = { n = "two" }', "n = 'two' is not allowed"),
     ('workload = "conv2d"\nparams = { n = 1.5 }', "n = 1.5 is not allowed"),

@@ -10,6 +10,7 @@ from detcost.analysis.compare import compare_modes
 from detcost.analysis.load import load
 from detcost.errors import DetcostError
 from detcost.profile import parse_profile
+from detcost.runs.records import read_run_file
 from detcost.workloads import USER_FAMILY, Workload, get_workload, user
 
 STEP = '''
@@ -44,7 +45,7 @@ def test_a_build_function_becomes_a_user_workload(step_file):
     w = get_workload(f"{step_file}:build")
     assert w.family == USER_FAMILY and w.defaults == {"width": 8}
     assert w.description == "a small MLP block"
-    assert w.problem({"width": 0}) == "width = 0 is not allowed: an integer >= 1"
+    assert w.problem({"width": 0}) == "width = 0 is not allowed: an integer from 1 to 2147483647"
 
 
 def test_a_profile_names_the_users_step_with_its_parameters(step_file):
@@ -112,3 +113,17 @@ def test_detcost_run_measures_the_users_step_in_every_mode_asked(tmp_path, step_
     again = run_cli(*args)  # a resume: everything is recorded, nothing runs twice
     assert again.returncode == 0, again.stderr
     assert len(load([run])) == len(data)
+
+
+@pytest.mark.slow
+def test_a_workload_run_without_a_run_id_keeps_its_profile_beside_its_records(
+        tmp_path, step_file):
+    out = tmp_path / "results"
+    done = run_cli("run", "--workload", f"{step_file}:build", "--mode", "default",
+                   "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    [run] = list((out / "raw").iterdir())  # one run folder, not one per decision
+    assert run.name.endswith("-user")
+    assert (run / "profile.toml").is_file() and (run / "default.jsonl").is_file()
+    assert read_run_file(run / "default.jsonl")[0].profile["source"] == str(
+        run / "profile.toml")

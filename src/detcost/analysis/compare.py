@@ -32,7 +32,7 @@ def per_mode(frame: pd.DataFrame) -> pd.DataFrame:
         noise = float(ok["iqr_over_median"].median()) if len(ok) else np.nan
         rows.append({
             **first.to_dict(), "processes": times, "process_count": len(ok),
-            "median_s": median, "iqr_over_median": noise, "noisy": noise > NOISY_IQR,
+            "median_s": median, "iqr_over_median": noise, "noisy": not noise <= NOISY_IQR,
             "throughput": first["work_amount"] / median if median else np.nan,
             "distinct_digests": int(ok["distinct_digests"].max()) if len(ok) else 0,
             "max_ulp_diff": int(ok["max_ulp_diff"].max()) if len(ok) else 0,

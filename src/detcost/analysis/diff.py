@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..errors import DetcostError
+from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .stability import compare_runs, regressions, stability
 
 
@@ -28,6 +30,15 @@ class RunDiff:
 
 
 def diff_runs(records: pd.DataFrame, run_a: str, run_b: str) -> RunDiff:
+    """The two runs case by case; two names for one run, or runs with no case that both
+    measured in both modes, are an error (a gate over nothing would pass)."""
+    if run_a == run_b:
+        raise DetcostError(f"{run_a!r} is named twice: compare two different runs")
     rows = compare_runs(records, run_a, run_b)
+    both = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")] if len(rows) else rows
+    if both.empty:
+        raise DetcostError(f"{run_a} and {run_b} share no case measured in both "
+                           f"{BASELINE_MODE} and {DETERMINISTIC_MODE} mode: nothing to "
+                           "compare")
     summary, disagree = stability(records, run_a, run_b, rows=rows)
     return RunDiff(run_a, run_b, rows, summary, disagree)

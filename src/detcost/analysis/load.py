@@ -61,7 +61,8 @@ def add_statistics(frame: pd.DataFrame) -> pd.DataFrame:
     frame["median_s"] = stats.map(lambda s: s[0])
     frame["iqr_s"] = stats.map(lambda s: s[1])
     frame["iqr_over_median"] = frame["iqr_s"] / frame["median_s"]
-    frame["noisy"] = frame["iqr_over_median"] > NOISY_IQR
+    # No rounds (a record claiming ok without times) is never steady.
+    frame["noisy"] = ~(frame["iqr_over_median"] <= NOISY_IQR)
     frame["throughput"] = frame["work_amount"] / frame["median_s"]
     frame["nondeterministic"] = frame["distinct_digests"] > 1
     frame["numerics"] = [numerics(d, p) for d, p in zip(frame["dtype"], frame["precision"],

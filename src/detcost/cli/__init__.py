@@ -38,12 +38,18 @@ def missing(modules: Sequence[str]) -> list[str]:
     return [DISTRIBUTIONS.get(m, m) for m in modules if absent(m)]
 
 
+_SHOWN: set[str] = set()
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Skipped results are one line each, not a Python warning with its source line."""
+    """Skipped results are one line each, once each (a resumed run reads its files many
+    times), not a Python warning with its source line."""
     from .views import say
 
     if issubclass(category, ResultsWarning):
-        say(f"detcost: warning: {message}", "yellow")
+        if str(message) not in _SHOWN:
+            _SHOWN.add(str(message))
+            say(f"detcost: warning: {message}", "yellow")
     else:
         _python_showwarning(message, category, filename, lineno, file, line)
 

@@ -14,6 +14,7 @@ from plotly.offline import get_plotlyjs
 
 from ..analysis.findings import Findings
 from . import figures, trust_figures
+from .files import write_text
 from .html import (
     FILTER_KEYS,
     STYLE,
@@ -97,7 +98,7 @@ def _figures(f: Findings) -> list:
 
 
 def _csv_link(table: pd.DataFrame, folder: Path, name: str) -> str:
-    csv_safe(table).to_csv(folder / name, index=False)
+    write_text(folder / name, csv_safe(table).to_csv(index=False))
     return f'<a class="csv" href="{html.escape(name)}" download>CSV</a>'
 
 
@@ -182,10 +183,9 @@ def stability_html(f: Findings, folder: Path, stem: str) -> list[str]:
 
 def build_dashboard(f: Findings, out: Path) -> Path:
     """Write the whole site under `out`; return the index."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / PLOTLY_FILE).write_text(get_plotlyjs(), encoding="utf-8")
-    (out / FILTER_FILE).write_text(filter_script(), encoding="utf-8")
-    (out / STYLE_FILE).write_text(STYLE, encoding="utf-8")
+    write_text(out / PLOTLY_FILE, get_plotlyjs())
+    write_text(out / FILTER_FILE, filter_script())
+    write_text(out / STYLE_FILE, STYLE)
     head = (f'<link rel="stylesheet" href="{STYLE_FILE}">'
             f'<script src="{PLOTLY_FILE}"></script>')
     tail = f'<script src="{FILTER_FILE}"></script>'
@@ -193,11 +193,10 @@ def build_dashboard(f: Findings, out: Path) -> Path:
     links = "<p>Environments: " + " · ".join(
         f'<a href="{slug(e)}.html">{html.escape(e)}</a>' for e in envs) + "</p>"
     for env in envs:
-        (out / f"{slug(env)}.html").write_text(
-            build_page(f.only(env), out, slug(env), f"detcost: {env}",
-                       '<p><a href="index.html">All environments</a></p>', head, tail),
-            encoding="utf-8")
+        write_text(out / f"{slug(env)}.html",
+                   build_page(f.only(env), out, slug(env), f"detcost: {env}",
+                              '<p><a href="index.html">All environments</a></p>', head, tail))
     index = out / "index.html"
-    index.write_text(build_page(f, out, "all", "detcost: deterministic mode, measured",
-                                links, head, tail), encoding="utf-8")
+    write_text(index, build_page(f, out, "all", "detcost: deterministic mode, measured",
+                                 links, head, tail))
     return index

@@ -9,13 +9,12 @@ from plotly.offline import get_plotlyjs
 
 from ..analysis.findings import Findings
 from .dashboard import build_page
+from .files import write_text
 from .html import STYLE, filter_script
 
 
 def write_run_page(findings: Findings, path: Path, title: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     html = build_page(findings, path.parent, path.stem, title,
                       head=f"<style>{STYLE}</style><script>{get_plotlyjs()}</script>",
                       tail=f"<script>{filter_script()}</script>")
-    path.write_text(html, encoding="utf-8")
-    return path
+    return write_text(path, html)

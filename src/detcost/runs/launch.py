@@ -76,6 +76,7 @@ def worker_error(log_text: str) -> str:
     for prefix in ("ERROR:", "E   ", "E "):
         found = [line for line in lines if line.startswith(prefix)]
         if found:
-            return " ".join(found[-1].removeprefix("E").split())[:300]
+            text = found[-1] if prefix == "ERROR:" else found[-1].removeprefix("E")
+            return " ".join(text.split())[:300]
     errors = [line for line in lines if "Error" in line or "error" in line]
     return (errors or lines or ["no output"])[-1][:300]

@@ -49,10 +49,12 @@ def merge_results(sources: Iterable[Path], out: Path) -> list[Merged]:
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     done: list[Merged] = []
+    inside = []
     for source in map(Path, sources):
         for folder in run_folders(source):
             if folder.resolve().parent == raw.resolve():
-                continue  # already in the tree being merged into
+                inside.append(folder)  # already in the tree being merged into
+                continue
             target, action = raw / folder.name, COPIED
             n = 1
             while target.exists():
@@ -64,4 +66,7 @@ def merge_results(sources: Iterable[Path], out: Path) -> list[Merged]:
             if action != SKIPPED:
                 shutil.copytree(folder, target, ignore=shutil.ignore_patterns(*TRANSIENT))
             done.append(Merged(folder, target, action))
+    if not done and inside:
+        raise DetcostError(f"nothing to merge: the run folders given are already in {raw} "
+                           "(merge another machine's results into this tree)")
     return done

@@ -178,13 +178,18 @@ def append(path: Path, item: Header | Record | KernelTable) -> None:
     last line (a writer killed mid-line) is ended first, so it stays one bad line that the
     reader skips, and never swallows the new record."""
     line = to_line(item).encode("utf-8")
-    with Path(path).open("a+b") as f:
-        if f.tell():
-            f.seek(-1, 2)
-            if f.read(1) != b"\n":
-                line = b"\n" + line
-        f.write(line)
-        f.flush()
+    try:
+        with Path(path).open("a+b") as f:
+            if f.tell():
+                f.seek(-1, 2)
+                if f.read(1) != b"\n":
+                    line = b"\n" + line
+            f.write(line)
+            f.flush()
+    except OSError as exc:  # a full disk names no file by itself
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
 
 
 def upgrade(line: dict[str, Any], where: str) -> dict[str, Any]:
@@ -228,6 +233,27 @@ def _conforms(value: Any, hint: Any) -> bool:
     return isinstance(value, hint)
 
 
+_WORDS = {str: "text", int: "an integer", float: "a number", bool: "true or false",
+          type(None): "null"}
+
+
+def type_words(hint: Any) -> str:
+    """A field's type in words: 'a list of numbers', 'a number or null'."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(type_words(h) for h in typing.get_args(hint))
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return "a list" if item is Any else f"a list of {_plural(type_words(item))}"
+    if origin is dict or hint is dict:
+        return "a table"
+    return _WORDS.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _plural(words: str) -> str:
+    return {"a number": "numbers", "an integer": "integers", "text": "texts"}.get(words, words)
+
+
 def _from_dict(cls, data: dict[str, Any], where: str):
     """An instance of cls from a line's dict, every known field type-checked."""
     hints = typing.get_type_hints(cls)
@@ -235,7 +261,7 @@ def _from_dict(cls, data: dict[str, Any], where: str):
     for name in names & set(data):
         if not _conforms(data[name], hints[name]):
             raise DetcostError(f"{where}: {name} = {str(data[name])[:60]!r} is not "
-                               f"{getattr(hints[name], '__name__', hints[name])}")
+                               f"{type_words(hints[name])}")
     try:
         item = cls(**{k: v for k, v in data.items() if k in names})
     except (TypeError, ValueError) as exc:

@@ -4,10 +4,12 @@ submitted job receives it whole, and `plan` decides everything that follows from
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..errors import DetcostError
 from ..modes import MODES, get_mode
 from ..profile import Profile, default_profile, load_profile, workloads_profile_text
 from .folder import RunFolder, new_run_id
@@ -44,6 +46,7 @@ class PlannedRun:
     modes: tuple[str, ...]
     processes: int
     cuda: bool
+    created: bool = False  # the plan made the run's folder (a --workload run's profile)
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,17 @@ def portable(request: RunRequest) -> RunRequest:
 def split_modes(values: Sequence[str] | None, cuda: bool = True) -> tuple[str, ...]:
     """The modes asked for (each value may list several, comma-separated); by default every
     built-in mode, or on a machine without a CUDA GPU those whose knobs act on a CPU."""
-    if not values:
+    if values is None:
         return tuple(name for name, m in MODES.items() if cuda or not m.gpu_only)
-    return tuple(get_mode(m).name for v in values for m in v.split(",") if m)
+    names = [m.strip() for v in values for m in v.split(",") if m.strip()]
+    if not names:
+        raise DetcostError(f"--mode {','.join(values)!r} names no mode (allowed: "
+                           f"{', '.join(MODES)})")
+    twice = sorted({m for m in names if names.count(m) > 1})
+    if twice:
+        raise DetcostError(f"--mode names {twice[0]!r} twice: each mode runs once per "
+                           "process (more processes: --processes)")
+    return tuple(get_mode(m).name for m in names)
 
 
 def cuda_available() -> bool:
@@ -101,14 +112,16 @@ def plan(request: RunRequest, cuda: bool | None = None) -> PlannedRun:
     profile_arg, profile = choose_profile(request.profile, cuda)
     label = "user" if request.workloads else profile.name
     folder = RunFolder.of(request.out, request.run_id or new_run_id(label))
+    created = False
     if request.workloads:
         text = workloads_profile_text(request.workloads, profile.measure)
+        created = not folder.path.exists()
         folder.create()
         folder.profile_file.write_text(text, encoding="utf-8")
         profile_arg = str(folder.profile_file)
         profile = load_profile(profile_arg)
     processes = request.processes or profile.measure.processes
-    return PlannedRun(request, folder, profile_arg, profile, modes, processes, cuda)
+    return PlannedRun(request, folder, profile_arg, profile, modes, processes, cuda, created)
 
 
 def options(planned: PlannedRun, deadline: float | None = None) -> RunOptions:
@@ -121,7 +134,12 @@ def options(planned: PlannedRun, deadline: float | None = None) -> RunOptions:
 def perform(planned: PlannedRun, progress: Progress | None = None,
             deadline: float | None = None) -> RunResult:
     """Measure what was planned; `deadline` (seconds since the epoch) is the time limit."""
-    outcomes = run(planned.profile, planned.profile_arg, planned.modes, planned.folder,
-                   planned.request.bench_dir, options(planned, deadline), progress)
+    try:
+        outcomes = run(planned.profile, planned.profile_arg, planned.modes, planned.folder,
+                       planned.request.bench_dir, options(planned, deadline), progress)
+    except BaseException:
+        if planned.created and not any(planned.folder.path.glob("*.log")):
+            shutil.rmtree(planned.folder.path, ignore_errors=True)  # no worker ever ran
+        raise
     return RunResult(planned, outcomes)
 

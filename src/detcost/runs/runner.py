@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -26,9 +27,11 @@ from ..modes import SAFE_ENVIRONMENT, get_mode, mode_environment
 from ..profile import Profile
 from ..timelimit import past
 from ..workloads import DISTRIBUTED_FAMILY
+from . import children
 from .folder import ModeProcess, RunFolder, current_file, log_file, plan_file, shard_file
 from .launch import WorkerLaunch, relative, worker_error
-from .records import Record, append, read_run_file
+from .records import Record, append, read_run_file, run_files
+from .selection import keyword_filter
 
 PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
 PYTEST_INTERRUPTED = 2  # and when it stopped early: here, at the run's time limit
@@ -152,8 +155,12 @@ def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFo
             log_start = log_out.tell()
             log_out.write(f"$ {' '.join(map(relative, cmd))}\n")
             log_out.flush()
-            proc = subprocess.Popen(cmd, stdout=log_out, stderr=subprocess.STDOUT, env=env)
-            stalled = _follow(proc, shards, case_timeout_s, mode, progress, poll_s)
+            proc = children.start(cmd, log_out, env)
+            try:
+                stalled = _follow(proc, shards, case_timeout_s, mode, progress, poll_s)
+            except BaseException:  # interrupted or stopped: the worker goes first
+                children.stop(proc)
+                raise
         plans = [_plan(shard) for shard in shards]
         done = {r.case_id for shard in shards for r in _recorded(shard)}
         planned = [cid for plan in plans if plan for cid in plan]
@@ -233,8 +240,7 @@ def _follow(proc: subprocess.Popen, shards: list[Path], case_timeout_s: float, m
         stalled = {shard for shard in shards
                    if _stalled(shard, changed[shard], now, case_timeout_s)}
         if stalled:
-            proc.kill()
-            proc.wait()
+            children.stop(proc, grace_s=0)  # the ranks of a distributed case too
             return stalled
     return set()
 
@@ -268,34 +274,69 @@ def run(profile: Profile, profile_arg: str, modes: Sequence[str], folder: RunFol
         bench_dir: Path | None = None, options: RunOptions = RunOptions(),
         progress: Progress | None = None) -> list[ModeOutcome]:
     """Every mode in `options.processes` (else the profile's) processes each, interleaved:
-    one process of every mode, then the next process of every mode."""
+    one process of every mode, then the next process of every mode. A folder this call
+    made, and left before any worker started, is removed again."""
     for mode in modes:  # every name is checked before anything runs
         get_mode(mode)
     bench_dir = bench_dir or default_bench_dir()
     if not (bench_dir / "conftest.py").is_file():
         raise DetcostError(f"no benchmarks folder at {bench_dir} (expected conftest.py there)")
+    new = not folder.path.exists()
+    try:
+        launches = {mode: _workers(profile, mode, folder, options) for mode in modes}
+        if not any(launches.values()):
+            raise NothingSelected(f"no case matches -k {options.keyword!r}" if options.keyword
+                                  else "the profile selects no case for these modes")
+        with folder.locked(), children.terminated_as_interrupt():
+            _same_profile(folder, profile)
+            return _run_locked(profile, profile_arg, modes, folder, bench_dir, options,
+                               progress, launches)
+    finally:
+        if new and folder.path.exists() and not any(folder.path.glob("*.log")):
+            shutil.rmtree(folder.path, ignore_errors=True)
+
+
+def _run_locked(profile: Profile, profile_arg: str, modes: Sequence[str], folder: RunFolder,
+                bench_dir: Path, options: RunOptions, progress: Progress | None,
+                launches: dict[str, list[dict]]) -> list[ModeOutcome]:
     processes = options.processes or profile.measure.processes
-    with folder.locked():
-        first = options.first_process
-        outcomes, nothing = [], None
-        for process in range(first, first + processes):
-            for mode in modes:
-                who = folder.process(mode, process)
-                for worker_options in _workers(profile, mode, folder, options):
-                    if past(options.deadline):  # what is left goes to the resumed run
-                        outcomes.append(ModeOutcome(mode, folder.mode_file(who), process,
-                                                    stopped=True, started=False))
-                        continue
-                    try:
-                        outcomes.append(run_mode(
-                            profile, profile_arg, who, folder, bench_dir,
-                            replace(options, processes=processes, **worker_options),
-                            progress))
-                    except NothingSelected as exc:  # -k may match one launch's cases only
-                        nothing = exc
-        if not outcomes and nothing:
-            raise nothing
-        return outcomes
+    first = options.first_process
+    outcomes, nothing = [], None
+    for process in range(first, first + processes):
+        for mode in modes:
+            who = folder.process(mode, process)
+            for worker_options in launches[mode]:
+                if past(options.deadline):  # what is left goes to the resumed run
+                    outcomes.append(ModeOutcome(mode, folder.mode_file(who), process,
+                                                stopped=True, started=False))
+                    continue
+                try:
+                    outcomes.append(run_mode(
+                        profile, profile_arg, who, folder, bench_dir,
+                        replace(options, processes=processes, **worker_options), progress))
+                except NothingSelected as exc:  # -k may match one launch's cases only
+                    nothing = exc
+    if not outcomes and nothing:
+        raise nothing
+    return outcomes
+
+
+def _same_profile(folder: RunFolder, profile: Profile) -> None:
+    """A resume must measure what the run measured: records under another profile's
+    header would mix two measurements in one run."""
+    asked = profile.describe()
+    for path in run_files([folder.path]) if folder.path.exists() else []:
+        try:
+            header = read_run_file(path, live=True)[0]
+        except DetcostError:
+            continue  # an unreadable file is the reader's to report
+        recorded = {k: header.profile.get(k) for k in ("name", "measure", "cases")}
+        if recorded != {k: asked[k] for k in ("name", "measure", "cases")}:
+            raise DetcostError(
+                f"run {folder.run_id} was measured with profile {recorded['name']!r} "
+                f"({recorded['cases']} cases, {recorded['measure']}); this resume asks for "
+                f"{asked['name']!r} ({asked['cases']} cases, {asked['measure']}): resume "
+                "with the same profile, or choose another --run-id")
 
 
 def _workers(profile: Profile, mode: str, folder: RunFolder, options: RunOptions
@@ -304,20 +345,22 @@ def _workers(profile: Profile, mode: str, folder: RunFolder, options: RunOptions
     single process, one torchrun launch for the distributed family, each given only its
     cases (and only those of the families the mode acts on)."""
     acts_on = get_mode(mode).families
+    selects = keyword_filter(options.keyword)
     wanted = None
     if options.only:
         wanted = set(json.loads(options.only.read_text(encoding="utf-8")))
     launches = []
     for distributed in (False, True):
-        ids = [c.id for c in profile.cases
-               if (c.family == DISTRIBUTED_FAMILY) == distributed
-               and (not acts_on or c.family in acts_on) and (wanted is None or c.id in wanted)]
-        if not ids:
+        mine = [c for c in profile.cases if (c.family == DISTRIBUTED_FAMILY) == distributed
+                and (not acts_on or c.family in acts_on) and (wanted is None or c.id in wanted)]
+        if not any(map(selects, mine)):  # -k leaves this launch nothing: never start it
             continue
+        ids = [c.id for c in mine]
         kind = "distributed" if distributed else "local"
         everything = len(ids) == len(profile.cases) and wanted is None
         only = options.only
         if not everything:
+            folder.create()
             only = folder.cases_file(mode, kind)
             only.write_text(json.dumps(ids), encoding="utf-8")
         launches.append({"only": only, "ranks": (options.ranks or default_ranks())

@@ -20,7 +20,7 @@ from ..runs.records import KernelTable, Record, read_run_items
 from ..workloads import Setting, get_workload, make_step
 from .kernels import kernel_times
 from .knobs import apply_precision, read_knobs
-from .timing import calibrate, validate_timer
+from .timing import Agree, alone, calibrate, validate_timer
 from .variance import measure_variance
 
 # Signature of the rounds timer: (step, rounds, iterations) -> per-iteration seconds.
@@ -69,7 +69,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
-             who: ModeProcess, validate: bool = False) -> Record:
+             who: ModeProcess, validate: bool = False, agree: Agree = alone) -> Record:
     """The whole measurement of one case; never raises for a failure of the case itself."""
     started = time.perf_counter()
     reason = case.skip_reason()
@@ -81,7 +81,8 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
         with phases("build"):
             problem, step = _built(case, measure, device)
         with phases("warmup"):
-            cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
+            cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3,
+                            agree=agree)
         with phases("timing"):
             times = time_rounds(step, measure.rounds, cal.iterations)
             validation = (validate_timer(step, measure.rounds, cal.iterations, times)

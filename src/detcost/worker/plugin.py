@@ -201,7 +201,7 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
             pytest.skip(worker.cannot)
         record = run_case(case, worker.profile.measure, worker.device,
                           lambda step, rounds, its: time_rounds(benchmark, step, rounds, its),
-                          worker.who, worker.validate)
+                          worker.who, worker.validate, worker.agree)
         if record.status == "ok":
             median = statistics.median(record.times_s)
             record.bound, record.fraction_of_ceiling = roofline(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class Worker:
 
     def __init__(self, options: WorkerOptions) -> None:
         gpus = options.gpus
+        exit_when_orphaned()
         # This worker's shard and GPU, before anything can create a CUDA context.
         self.shard, self.shards = (xdist_index(), len(gpus)) if gpus else (0, 1)
         if gpus:
@@ -100,6 +103,14 @@ class Worker:
                 and i % self.shards == self.shard
                 and (self.only is None or c.id in self.only)]
 
+    def agree(self, value):
+        """Rank 0's value on every rank of this worker's process group (see timing.Agree)."""
+        if not self.together:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def skipped(self, case: Case) -> Record:
         return Record.of(case, self.who, "skipped", message=self.cannot)
 
@@ -127,6 +138,23 @@ class Worker:
             process=self.who.process, ceilings=self.ceilings, processes=self.processes)
         append(self.out, header)
         return set()
+
+
+ORPHANED_EXIT = 70  # the exit code of a worker whose parent is gone
+
+
+def exit_when_orphaned(poll_s: float = 1.0) -> None:
+    """End this worker once its parent is gone (killed, say): a worker must never measure
+    on beside a resumed run, nor hold a GPU for nobody. The parent also asks the kernel to
+    kill its direct child; this covers torchrun's ranks and xdist's workers too."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(ORPHANED_EXIT)
+
+    threading.Thread(target=watch, name="detcost-orphan-watch", daemon=True).start()
 
 
 def join_process_group(device: torch.device) -> tuple[int, torch.device]:

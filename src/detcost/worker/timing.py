@@ -36,13 +36,23 @@ class Calibration:
     warmup_runs: int
 
 
+# Rank 0's value on every rank of a process group (the value itself in one process): the
+# ranks of a collective must run the same steps, or one waits for the others for ever.
+Agree = Callable[[Any], Any]
+
+
+def alone(value: Any) -> Any:
+    return value
+
+
 def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
-              max_iterations: int = 10_000) -> Calibration:
+              max_iterations: int = 10_000, agree: Agree = alone) -> Calibration:
     """Warm up for `warmup_s` (at least 3 runs: module load, autotuning, handle creation),
-    then choose iterations so that one round lasts at least `min_round_s`."""
+    then choose iterations so that one round lasts at least `min_round_s`. Under a process
+    group, rank 0 decides when the warm-up ends and how many iterations a round has."""
     runs = 0
     start = device_clock()
-    while runs < 3 or device_clock() - start < warmup_s:
+    while agree(runs < 3 or device_clock() - start < warmup_s):
         step()
         runs += 1
     samples = []
@@ -51,7 +61,7 @@ def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
         step()
         samples.append(device_clock() - t0)
     single = max(statistics.median(samples), 1e-9)
-    iterations = min(max_iterations, max(1, math.ceil(min_round_s / single)))
+    iterations = agree(min(max_iterations, max(1, math.ceil(min_round_s / single))))
     return Calibration(iterations, single, runs)
 
 

@@ -24,6 +24,9 @@ class Param:
     default: ParamValue
     choices: tuple[str, ...] = ()
     minimum: float = 1
+    # No shape or count is larger: beyond it, sizes overflow torch's 64-bit element counts
+    # in products of a few of them (10**20 did, in a C++ error of many lines).
+    maximum: float = 2**31 - 1
 
     def __post_init__(self) -> None:
         if isinstance(self.default, str) and self.default not in self.choices:
@@ -36,8 +39,8 @@ class Param:
         if isinstance(self.default, str):
             return "one of: " + ", ".join(self.choices)
         if isinstance(self.default, int):
-            return f"an integer >= {self.minimum:g}"
-        return f"a number >= {self.minimum:g}"
+            return f"an integer from {self.minimum:g} to {self.maximum:.0f}"
+        return f"a number from {self.minimum:g} to {self.maximum:.0f}"
 
     def accepts(self, value: object) -> bool:
         if isinstance(self.default, bool):
@@ -47,8 +50,9 @@ class Param:
         if isinstance(value, bool):
             return False
         if isinstance(self.default, int):
-            return isinstance(value, int) and value >= self.minimum
-        return isinstance(value, int | float) and value == value and value >= self.minimum
+            return isinstance(value, int) and self.minimum <= value <= self.maximum
+        return (isinstance(value, int | float) and value == value
+                and self.minimum <= value <= self.maximum)
 
 
 def _as_param(value: ParamValue | Param) -> Param:
