@@ -4,13 +4,14 @@ change nothing; messages that say what and where; no junk left behind."""
 import errno
 import json
 
+import pandas as pd
 import pytest
 from conftest import run_cli, write_records, write_synthetic_run
 
 from detcost.analysis.compare import per_mode
 from detcost.analysis.findings import compute_findings
 from detcost.analysis.load import load
-from detcost.errors import DetcostError
+from detcost.errors import DetcostError, ResultsWarning
 from detcost.profile import load_profile, parse_profile
 from detcost.report.dashboard import build_dashboard
 from detcost.runs import runner
@@ -172,3 +173,27 @@ def test_a_torn_line_is_reported_once_in_a_resume(tmp_path, tiny_profile):
     warned = [line for line in done.stderr.splitlines() if "default.jsonl:2" in line]
     assert len(warned) == 1, done.stderr
     assert json.loads(mode_file.read_text().splitlines()[-1])["status"] == "ok"
+
+
+def test_each_results_file_is_parsed_once_and_its_warnings_kept(tmp_path, monkeypatch):
+    from detcost.analysis import load as loading
+
+    raw = tmp_path / "raw"
+    write_synthetic_run(raw / "a", "GPU-A", "run-a")
+    with (raw / "a" / "default.jsonl").open("a") as f:
+        f.write('{"torn')  # a writer killed mid-line
+    parsed = []
+    real = loading._parse
+    monkeypatch.setattr(loading, "_parse", lambda path: parsed.append(path) or real(path))
+    cache = tmp_path / "cache"
+    with pytest.warns(ResultsWarning, match="torn line"):
+        first = loading.load([raw], cache=cache)
+    files = len(parsed)
+    with pytest.warns(ResultsWarning, match="torn line"):  # said again, from the cache
+        again = loading.load([raw], cache=cache)
+    assert len(parsed) == files  # nothing parsed twice
+    pd.testing.assert_frame_equal(first, again)
+    (raw / "a" / "default.jsonl").write_text("")  # new bytes: parsed again
+    with pytest.warns(ResultsWarning):
+        loading.load([raw], cache=cache)
+    assert len(parsed) == files + 1

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .select import newest_pairs
-from .stats import NOISY_IQR, geomean, rerun_interval
+from .stats import NOISY_IQR, case_rng, geomean, rerun_interval
 
 NOT_MEASURED = "not measured"
 
@@ -80,13 +80,17 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
         merged[f"excluded_backend{side}"] = (merged[f"excluded_backend{side}"]
                                              .fillna(False).astype(bool))
         merged[f"raised_op{side}"] = merged[f"raised_op{side}"].fillna("")
-    rng = np.random.default_rng(seed)
     both_ok = (merged["status_base"] == "ok") & (merged["status_mode"] == "ok")
     merged["slowdown"] = np.where(both_ok, merged["median_s_mode"] / merged["median_s_base"],
                                   np.nan)
-    intervals = [rerun_interval(m, b, rng) if ok else (np.nan, np.nan)
-                 for m, b, ok in zip(merged["processes_mode"], merged["processes_base"],
-                                     both_ok, strict=True)]
+    # Each case draws from a generator of its own, seeded by what it is: its interval is
+    # the same whichever other cases are compared beside it (a page of one environment,
+    # the index, the README, a run's own page).
+    intervals = [rerun_interval(m, b, case_rng(seed, env, run, case, mode, baseline))
+                 if ok else (np.nan, np.nan)
+                 for m, b, ok, env, run, case in zip(
+                     merged["processes_mode"], merged["processes_base"], both_ok,
+                     merged["env"], merged["run_id"], merged["case_id"], strict=True)]
     merged["slowdown_low"] = [i[0] for i in intervals]
     merged["slowdown_high"] = [i[1] for i in intervals]
     merged["throughput_ratio"] = merged["throughput_mode"] / merged["throughput_base"]

@@ -4,6 +4,8 @@ result files alone."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,46 +15,99 @@ import pandas as pd
 
 from ..environment import label, machine
 from ..errors import DetcostError, ResultsWarning
-from ..runs.records import read_run_file, run_files
+from ..runs.records import SCHEMA_VERSION, read_run_file, run_files
 from .stats import NOISY_IQR, median_iqr
 
+# Bump when a row's columns or their meaning change: older cached frames are then ignored.
+FRAME_VERSION = 1
 
-def load(paths: Iterable[Path | str]) -> pd.DataFrame:
-    """Every record under the given files or folders, one row each."""
-    rows = []
-    for path in run_files(paths):
+
+def load(paths: Iterable[Path | str], cache: Path | None = None) -> pd.DataFrame:
+    """Every record under the given files or folders, one row each. With a `cache` folder,
+    each file is parsed once: its rows are kept there under the hash of its bytes (as asv
+    keeps its results), and a file whose bytes are unchanged is not parsed again."""
+    frames = [frame for path in run_files(paths)
+              if (frame := _file_frame(path, cache)) is not None and len(frame)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _file_frame(path: Path, cache: Path | None) -> pd.DataFrame | None:
+    """One mode file's rows, from the cache where its bytes were parsed before. The
+    warnings its parse gave are given again, so a cached file is reported as a fresh one."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        warnings.warn(f"cannot read results file {path}: {exc.strerror}: file skipped",
+                      ResultsWarning, stacklevel=3)
+        return None
+    key = hashlib.sha256(f"{FRAME_VERSION}:{SCHEMA_VERSION}:".encode() + data).hexdigest()
+    kept = cache / f"{key}.pickle" if cache else None
+    if kept is not None and kept.is_file():
         try:
-            header, records = read_run_file(path)
+            frame, said = pd.read_pickle(kept)
+        except Exception:  # a damaged cache entry is parsed again
+            frame = None
+        if frame is not None:
+            for text in said:
+                warnings.warn(text, ResultsWarning, stacklevel=3)
+            return frame.assign(file=str(path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResultsWarning)
+        try:
+            frame = _parse(path)
         except DetcostError as exc:  # one bad file does not hide the others
             warnings.warn(f"{exc}: file skipped", ResultsWarning, stacklevel=2)
-            continue
-        env = header.environment
-        for r in records:
-            rows.append({
-                "env": label(env), "gpu": env.get("gpu") or "CPU", "torch": env.get("torch"),
-                "host": env.get("host"), "machine": machine(env), "run_id": r.run_id,
-                "mode": r.mode, "case_id": r.case_id, "family": r.family, "workload": r.workload,
-                "raised_op": r.raised_op, "excluded_backend": r.excluded_backend,
-                "shape": r.case_id.rsplit("-", 3)[0], "params": r.params, "pass_": r.pass_,
-                "dtype": r.dtype, "precision": r.precision, "status": r.status,
-                "message": r.message, "times_s": r.times_s, "iterations": r.iterations,
-                "work_unit": r.work_unit, "work_amount": r.work_amount, "repeats": r.repeats,
-                "distinct_digests": r.distinct_digests, "digest": r.digest,
-                "max_abs_diff": r.max_abs_diff, "max_rel_diff": r.max_rel_diff,
-                "max_ulp_diff": r.max_ulp_diff, "error_vs_float64": r.error_vs_float64,
-                "process": r.process, "validation": r.validation, "file": str(path),
-                "bound": r.bound, "fraction_of_ceiling": r.fraction_of_ceiling,
-                "ceilings": header.ceilings, "driver": env.get("smi_driver_version"),
-                "cuda": env.get("cuda"), "cudnn": env.get("cudnn"),
-                "commit": (env.get("git") or {}).get("commit"),
-                "started_at": header.started_at, "phases_s": r.phases_s,
-                "profile": str((header.profile or {}).get("name") or ""),
-                "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
-                "kernels_s": r.kernels_s, "determinism_doc": env.get("determinism_doc"),
-                "ranks_agree": len(set(r.rank_digests)) == 1 if r.rank_digests else None,
-            })
+            frame = None
+    said = [str(w.message) for w in caught if issubclass(w.category, ResultsWarning)]
+    for text in said:
+        warnings.warn(text, ResultsWarning, stacklevel=3)
+    if kept is not None and frame is not None:
+        _keep(kept, (frame, said))
+    return frame
+
+
+def _keep(path: Path, value) -> None:
+    """Write a cache entry whole or not at all; a cache that cannot be written is no error."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.to_pickle(value, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _parse(path: Path) -> pd.DataFrame:
+    header, records = read_run_file(path)
+    env = header.environment
+    rows = []
+    for r in records:
+        rows.append({
+            "env": label(env), "gpu": env.get("gpu") or "CPU", "torch": env.get("torch"),
+            "host": env.get("host"), "machine": machine(env), "run_id": r.run_id,
+            "mode": r.mode, "case_id": r.case_id, "family": r.family, "workload": r.workload,
+            "raised_op": r.raised_op, "excluded_backend": r.excluded_backend,
+            "shape": r.case_id.rsplit("-", 3)[0], "params": r.params, "pass_": r.pass_,
+            "dtype": r.dtype, "precision": r.precision, "status": r.status,
+            "message": r.message, "times_s": r.times_s, "iterations": r.iterations,
+            "work_unit": r.work_unit, "work_amount": r.work_amount, "repeats": r.repeats,
+            "distinct_digests": r.distinct_digests, "digest": r.digest,
+            "max_abs_diff": r.max_abs_diff, "max_rel_diff": r.max_rel_diff,
+            "max_ulp_diff": r.max_ulp_diff, "error_vs_float64": r.error_vs_float64,
+            "process": r.process, "validation": r.validation, "file": str(path),
+            "bound": r.bound, "fraction_of_ceiling": r.fraction_of_ceiling,
+            "ceilings": header.ceilings, "driver": env.get("smi_driver_version"),
+            "cuda": env.get("cuda"), "cudnn": env.get("cudnn"),
+            "commit": (env.get("git") or {}).get("commit"),
+            "started_at": header.started_at, "phases_s": r.phases_s,
+            "profile": str((header.profile or {}).get("name") or ""),
+            "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
+            "kernels_s": r.kernels_s, "determinism_doc": env.get("determinism_doc"),
+            "ranks_agree": len(set(r.rank_digests)) == 1 if r.rank_digests else None,
+        })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
+
 
 def add_statistics(frame: pd.DataFrame) -> pd.DataFrame:
     """Median, IQR, noise flag and throughput from the raw round times."""

@@ -3,6 +3,7 @@ bootstrap behind every rerun interval, and geometric means. numpy only."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import statistics
 from collections.abc import Sequence
@@ -31,6 +32,12 @@ def geomean(values: pd.Series) -> float:
     v = values.dropna()
     v = v[v > 0]
     return float(np.exp(np.log(v).mean())) if len(v) else np.nan
+
+def case_rng(seed: int, *key: str) -> np.random.Generator:
+    """A generator for one comparison, seeded by `seed` and what is compared."""
+    digest = hashlib.sha256("\x1f".join(map(str, (seed, *key))).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
 
 def _resampled_medians(processes: list[np.ndarray], rng: np.random.Generator,
                        draws: int = BOOTSTRAP) -> np.ndarray:

@@ -69,7 +69,9 @@ def compile_costs(frame: pd.DataFrame) -> pd.DataFrame:
     the eager case from a newer run than the compiled one."""
     columns = ["env", "run_id", "case", "pass_", "dtype", "eager", "eager_low", "eager_high",
                "compiled", "compiled_low", "compiled_high", "inductor_deterministic"]
-    comparison = compare_modes(frame)
+    switched = frame[frame["case_id"].str.contains("compile=", regex=False)] if len(
+        frame) else frame
+    comparison = compare_modes(switched)
     ok = comparison[comparison["status"] == "ok"]
     eager = ok[ok["case_id"].str.contains(COMPILE_SWITCH[0], regex=False)]
     compiled = ok[ok["case_id"].str.contains(COMPILE_SWITCH[1], regex=False)].assign(

@@ -11,10 +11,15 @@ from ..analysis.load import load
 from ..errors import DetcostError
 
 
+def cache_folder(out: Path) -> Path:
+    """Where parsed result files are kept between reports (see analysis.load)."""
+    return out / ".cache" / "frames"
+
+
 def load_results(paths: Sequence[Path], out: Path) -> pd.DataFrame:
     """Every record under the given paths (default: OUT/raw); none is an error."""
     where = list(paths) or [out / "raw"]
-    data = load(where)
+    data = load(where, cache=cache_folder(out))
     if data.empty:
         raise DetcostError("no records found in " + ", ".join(map(str, where)))
     return data

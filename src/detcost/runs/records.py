@@ -25,6 +25,7 @@ reader skips a torn or malformed line with a ResultsWarning naming the file and 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import types
@@ -254,10 +255,14 @@ def _plural(words: str) -> str:
     return {"a number": "numbers", "an integer": "integers", "text": "texts"}.get(words, words)
 
 
+@functools.cache
+def _fields_of(cls) -> tuple[dict[str, Any], frozenset[str]]:
+    return typing.get_type_hints(cls), frozenset(f.name for f in fields(cls))
+
+
 def _from_dict(cls, data: dict[str, Any], where: str):
     """An instance of cls from a line's dict, every known field type-checked."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in fields(cls)}
+    hints, names = _fields_of(cls)
     for name in names & set(data):
         if not _conforms(data[name], hints[name]):
             raise DetcostError(f"{where}: {name} = {str(data[name])[:60]!r} is not "
