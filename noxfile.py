@@ -1,4 +1,5 @@
 """Sessions: `nox -s bench` (the benchmark), `nox -s tests`, `nox -s report`, `nox -s validate`,
+`nox -s matrix -- 2.11.0 2.14.1` (the same run under several torch versions),
 `nox -s detcost -- ARGS` (any detcost command), `nox -s lint`. Arguments after `--` are passed
 through.
 
@@ -11,12 +12,14 @@ Environments are reused between runs: a second run installs nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -126,6 +129,64 @@ def detcost_cli(session: nox.Session) -> None:
     """Any detcost command in the measuring environment: `nox -s detcost -- compare A B`."""
     _measuring_environment(session)
     _detcost(session, *session.posargs)
+
+
+# torch -> the torchvision built against it: pip resolves neither from the other.
+TORCHVISION = {"2.9.1": "0.24.1", "2.10.0": "0.25.0", "2.11.0": "0.26.0", "2.12.1": "0.27.1",
+               "2.13.0": "0.28.0", "2.14.1": "0.29.1"}
+VERSION = re.compile(r"\d+\.\d+\.\d+")
+
+
+def _torch_environment(session: nox.Session, version: str) -> Path:
+    """A reused environment with this torch, its torchvision and detcost's other pinned
+    packages; its python. A torchvision that does not import beside this torch (PyPI's CUDA
+    torchvision beside a CPU-only torch) is removed: the models then record the error."""
+    folder = ROOT / ".nox" / f"matrix-torch-{version}"
+    python = folder / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    wanted = [f"torch=={version}", f"torchvision=={TORCHVISION[version]}",
+              *(req for module, req in sorted(RUNTIME.items())
+                if module not in ("torch", "torchvision"))]
+    stamp = folder / ".detcost-installed"
+    want = hashlib.sha256(json.dumps(wanted).encode()).hexdigest()
+    if not (stamp.is_file() and stamp.read_text() == want and python.exists()):
+        session.run(sys.executable, "-m", "venv", "--clear", str(folder), external=True)
+        session.run(str(python), "-m", "pip", "install", "-q", *wanted, external=True)
+        works = subprocess.run([str(python), "-c", "import torchvision"], capture_output=True,
+                               check=False).returncode == 0
+        if not works:
+            session.warn(f"torchvision {TORCHVISION[version]} does not import beside torch "
+                         f"{version} here: it is left out, and model cases record the error")
+            session.run(str(python), "-m", "pip", "uninstall", "-q", "-y", "torchvision",
+                        external=True)
+        stamp.write_text(want)
+    return python
+
+
+@nox.session(reuse_venv=True)
+def matrix(session: nox.Session) -> None:
+    """The same profile and modes under several torch versions, as asv runs a benchmark
+    across a project's history: one reused environment per version, with the torchvision
+    built against it. `nox -s matrix -- 2.11.0 2.14.1`, then any `detcost run` arguments
+    (`--profile smoke --mode default,deterministic`). Each version's run lands in
+    results/raw, its torch named in its headers and in its run id; `nox -s report` and
+    `detcost compare A B` set the versions side by side. On a GPU host with a network, pip
+    takes the CUDA wheels of each version."""
+    versions = [a for a in session.posargs if VERSION.fullmatch(a)]
+    args = [a for a in session.posargs if a not in versions]
+    unknown = [v for v in versions if v not in TORCHVISION]
+    if not versions or unknown:
+        session.error(f"name torch versions among {', '.join(TORCHVISION)}: "
+                      "nox -s matrix -- 2.11.0 2.14.1 [detcost run arguments]")
+    if "--run-id" in args:
+        session.error("matrix names each version's run itself (TIME-torchVERSION): "
+                      "leave out --run-id")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
+    for version in versions:
+        python = _torch_environment(session, version)
+        session.log(f"torch {version}: run {stamp}-torch{version}")
+        session.run(str(python), "-m", "detcost", "run", *args, "--run-id",
+                    f"{stamp}-torch{version}", external=True, env={"PYTHONPATH": path})
 
 
 @nox.session(reuse_venv=True)

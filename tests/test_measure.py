@@ -1,7 +1,7 @@
 import torch
 
 from detcost.cases import make_case
-from detcost.profile import Measure
+from detcost.measuring import Measure
 from detcost.runs.folder import ModeProcess
 from detcost.worker.measure import (
     classify_failure,

@@ -131,3 +131,17 @@ def test_knob_cases_name_the_shape_a_knob_slows_most(tmp_path):
     no_knob = tmp_path / "no-knob"
     write_records(no_knob, [{"mode": "default", "case_id": "mm(m=1)"}])
     assert knob_cases_md(findings(no_knob)) == ""
+
+
+def test_every_test_the_faults_table_names_exists():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    table = text[text.index("| fault | what happens | test |"):]
+    table = table[:table.index("\n\n")]
+    named = set(re.findall(r"`(test_\w+)`", table))
+    defined = {m for p in (root / "tests").glob("test_*.py")
+               for m in re.findall(r"^def (test_\w+)", p.read_text(), re.M)}
+    assert len(named) > 20 and named <= defined, sorted(named - defined)

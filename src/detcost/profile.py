@@ -1,13 +1,10 @@
 """Profiles: TOML files naming which cases to run and how hard to measure them.
 
     name = "mine"
-    [measure]                 # all optional; defaults below
-    rounds = 15               # timed rounds per case
-    min_round_ms = 2.0        # iterations per round rise until a round lasts this long
-    warmup_ms = 30.0
-    repeats = 5               # runs on identical inputs compared for variance
-    processes = 1             # worker processes per mode, interleaved across modes
-    seed = 0
+    [measure]                 # all optional: see measuring.py
+    target = 0.01             # rounds until the median's 95% interval is within +-1% ...
+    max_time_s = 3.0          # ... or this many seconds of rounds
+    processes = 2             # worker processes per mode, interleaved across modes
     [defaults]                # for every [[cases]] group that does not set its own
     passes = ["fwd", "fwdbwd"]
     dtypes = ["float32"]
@@ -25,39 +22,23 @@ error naming the file, the case group, the key, the value and what is allowed.
 from __future__ import annotations
 
 import itertools
+import json
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .cases import Case, make_case
 from .errors import DetcostError, unknown
+from .measuring import Measure, parse_measure
 from .precision import DTYPES, PRECISIONS
 from .workloads import PASSES, get_workload
+from .workloads.families import FAMILY_FACTS
 
 BUILTIN = ("smoke", "standard", "full", "distributed")
 
 
-@dataclass(frozen=True)
-class Measure:
-    rounds: int = 15
-    min_round_ms: float = 2.0
-    warmup_ms: float = 30.0
-    repeats: int = 5
-    processes: int = 1
-    seed: int = 0
-
-
-# [measure] keys: (type, smallest value, words for the error).
-_MEASURE_RULES: dict[str, tuple[type, float, str]] = {
-    "rounds": (int, 1, "an integer >= 1"),
-    "min_round_ms": (float, 0.001, "a number of milliseconds > 0"),
-    "warmup_ms": (float, 0, "a number of milliseconds >= 0"),
-    "repeats": (int, 2, "an integer >= 2 (variance compares runs)"),
-    "processes": (int, 1, "an integer >= 1"),
-    "seed": (int, 0, "an integer >= 0"),
-}
 _AXES = {"passes": PASSES, "dtypes": DTYPES, "precisions": PRECISIONS}
 _AXIS_NAME = {"passes": "pass", "dtypes": "dtype", "precisions": "precision"}
 
@@ -81,27 +62,12 @@ class Profile:
 
     def describe(self) -> dict[str, Any]:
         """What goes into a run's header."""
-        return {"name": self.name, "source": self.source, "measure": asdict(self.measure),
+        return {"name": self.name, "source": self.source, "measure": self.measure.describe(),
                 "cases": len(self.cases)}
 
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
-
-
-def _measure(where: str, table: Any) -> Measure:
-    if not isinstance(table, dict):
-        raise DetcostError(f"{where}: [measure] must be a table, not {table!r}")
-    for key, value in table.items():
-        if key not in _MEASURE_RULES:
-            problem = unknown("setting", key, tuple(_MEASURE_RULES))
-            raise DetcostError(f"{where} [measure]: {problem}")
-        kind, least, words = _MEASURE_RULES[key]
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if (not number or (kind is int and not isinstance(value, int)) or value != value
-                or value < least or value == float("inf")):
-            raise DetcostError(f"{where} [measure]: {key} = {value!r} is not allowed: {words}")
-    return Measure(**table)
 
 
 def _axes(where: str, table: dict[str, Any], fallback: dict[str, list[str]]) -> dict:
@@ -193,16 +159,20 @@ def parse_profile(text: str, source: str) -> Profile:
         for case in _expand_group(f"profile {source} [[cases]] #{number}", group, defaults):
             cases.setdefault(case)
     return Profile(str(data.get("name", Path(source).stem)), source,
-                   _measure(f"profile {source}", data.get("measure", {})), tuple(cases))
+                   parse_measure(f"profile {source}", data.get("measure", {}),
+                                 tuple(dict.fromkeys(c.family for c in cases))
+                                 + tuple(FAMILY_FACTS)), tuple(cases))
 
 
 def workloads_profile_text(specs: list[str] | tuple[str, ...], measure: Measure) -> str:
     """A profile of the given workloads at their default parameters, every pass they have,
     in float32 (PyTorch's default matmul precision) and bfloat16, measured as `measure`."""
-    import json
-
+    settings = measure.describe()
     lines = ['name = "user"', "[measure]"]
-    lines += [f"{key} = {value}" for key, value in asdict(measure).items()]
+    lines += [f"{key} = {value}" for key, value in settings.items() if key != "families"]
+    for family, own in settings["families"].items():
+        lines += [f"[measure.family.{json.dumps(family)}]",
+                  *(f"{key} = {value}" for key, value in own.items())]
     for spec in specs:
         w = get_workload(spec)
         dtypes = [d for d in ("float32", "bfloat16") if d in w.dtypes] or list(w.dtypes[:1])

@@ -13,6 +13,7 @@ from ..budget import DEFAULT_BUDGET
 from .claims import judge
 from .compare import across_machines, across_processes, compare_modes, current_comparisons
 from .decision import decision_table
+from .diff import EnvironmentDiff, environment_diffs
 from .doc import doc_against_behaviour
 from .select import latest
 from .stability import compare_runs, rerun_pairs, stability
@@ -88,6 +89,7 @@ class Findings:
     noisy_short_share: float
     below_ceiling: pd.DataFrame
     stability: list[StabilityPair] = field(default_factory=list)
+    environment_diffs: list[EnvironmentDiff] = field(default_factory=list)
 
     @property
     def cross_env(self) -> bool:
@@ -111,6 +113,8 @@ class Findings:
 
         changed = {f.name: keep(getattr(self, f.name)) for f in dataclasses.fields(self)}
         changed["stability"] = [p for p in self.stability if p.env == env]
+        changed["environment_diffs"] = [d for d in self.environment_diffs
+                                        if env in (d.env_a, d.env_b)]
         return dataclasses.replace(self, **changed)
 
 
@@ -146,4 +150,5 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
         invariance=batch_invariance(main), kernel_growth=kernel_growth(main),
         gpu_differences=gpu_differences(comparison), timer_checks=timer_checks(checked),
         gpu_noise=gpu_noise(checked), noisy=noisy, noisy_short_share=short,
-        below_ceiling=below_ceiling(checked), stability=_stability_pairs(measured))
+        below_ceiling=below_ceiling(checked), stability=_stability_pairs(measured),
+        environment_diffs=environment_diffs(comparison))

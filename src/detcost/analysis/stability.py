@@ -30,7 +30,30 @@ def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
     merged["inside_a"] = ((merged["slowdown_b"] >= merged["slowdown_low_a"])
                           & (merged["slowdown_b"] <= merged["slowdown_high_a"]))
     merged["abs_log_ratio"] = np.log(merged["slowdown_b_over_a"]).abs()
+    merged["change"] = changes(merged)
     return merged
+
+
+COSTLIER, CHEAPER, SAME = "costlier", "cheaper", "same"
+
+
+def changes(rows: pd.DataFrame) -> list[str]:
+    """Per row of two sides' slowdowns (`_a`, `_b`): costlier or cheaper where B's interval
+    lies wholly above or below A's (as `asv compare` marks only significant changes), else
+    the same within their intervals; '' where a side was not measured."""
+    found = []
+    for low_a, high_a, low_b, high_b in zip(rows["slowdown_low_a"], rows["slowdown_high_a"],
+                                            rows["slowdown_low_b"], rows["slowdown_high_b"],
+                                            strict=True):
+        if any(pd.isna(v) for v in (low_a, high_a, low_b, high_b)):
+            found.append("")
+        elif low_b > high_a:
+            found.append(COSTLIER)
+        elif high_b < low_a:
+            found.append(CHEAPER)
+        else:
+            found.append(SAME)
+    return found
 
 def steady_share(frame: pd.DataFrame, mode: str = BASELINE_MODE) -> float:
     """Share of the measured cases in `mode` whose rounds were steady: IQR/median under

@@ -84,14 +84,18 @@ def decision(table, budget: float) -> None:
 
 def run_diff(diff) -> None:
     view = Table(title=f"{escape(diff.run_a)} (A) against {escape(diff.run_b)} (B)")
-    for col in ("case", "slowdown A", "slowdown B", "B/A slowdown", "B/A default time",
-                "steady"):
+    for col in ("case", "slowdown A", "slowdown B", "B/A slowdown", "B against A",
+                "B/A default time", "steady"):
         view.add_column(col, justify="left" if col == "case" else "right")
     for r in diff.rows.sort_values("slowdown_b_over_a", ascending=False).itertuples():
         view.add_row(escape(r.case_id), times(r.slowdown_a), times(r.slowdown_b),
-                     times(r.slowdown_b_over_a), times(r.default_time_b_over_a),
-                     "yes" if r.steady else "no")
-    stdout().print(view)
+                     times(r.slowdown_b_over_a), r.change or "-",
+                     times(r.default_time_b_over_a), "yes" if r.steady else "no")
+    out = stdout()
+    out.print(view)
+    counts = {c: int((diff.rows["change"] == c).sum()) for c in ("costlier", "cheaper", "same")}
+    out.print(f"B against A: {counts['costlier']} costlier, {counts['cheaper']} cheaper and "
+              f"{counts['same']} the same within their 95% intervals")
 
 
 def stability(diff) -> None:

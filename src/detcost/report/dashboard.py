@@ -157,9 +157,33 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
                  "mode (agrees is empty where nothing was measured or the doc says nothing "
                  "of the variant on CUDA).</p>",
                  _csv_link(shown, folder, f"{stem}-doc.csv"), table_html(shown)]
+    body += diffs_html(f, folder, stem)
     body += stability_html(f, folder, stem)
     body += ["<h2>Environments</h2>", table_html(f.environments[ENV_COLUMNS])]
     return page(title, "\n".join(body), head, tail)
+
+
+DIFF_COLUMNS = ["case_id", "family", "change", "slowdown_a", "slowdown_low_a",
+                "slowdown_high_a", "run_id_a", "slowdown_b", "slowdown_low_b",
+                "slowdown_high_b", "run_id_b"]
+
+
+def diffs_html(f: Findings, folder: Path, stem: str) -> list[str]:
+    """Each pair of environments that differ in the torch version (or the GPU) only: the
+    cases costlier, cheaper and the same within their intervals, as `asv compare` does."""
+    parts: list[str] = []
+    for n, d in enumerate(f.environment_diffs):
+        c = d.counts
+        rows = d.rows.sort_values(["change", "slowdown_b_over_a"], ascending=[True, False])
+        parts += [f"<h3>{html.escape(d.env_b)} against {html.escape(d.env_a)}</h3>",
+                  f'<p class="note">{len(d.rows)} cases measured in both: '
+                  f"<b>{c['costlier']} costlier</b>, <b>{c['cheaper']} cheaper</b>, "
+                  f"{c['same']} the same within their 95% intervals (B against A).</p>",
+                  _csv_link(rows[DIFF_COLUMNS], folder, f"{stem}-diff-{n}.csv"),
+                  table_html(rows[DIFF_COLUMNS])]
+    if not parts:
+        return []
+    return ["<h2>Across torch versions and GPUs</h2>", *parts]
 
 
 def stability_html(f: Findings, folder: Path, stem: str) -> list[str]:

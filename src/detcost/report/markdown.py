@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 
 from ..analysis.findings import Findings
@@ -287,3 +288,30 @@ def claims_md(f: Findings) -> str:
         return "No records."
     return md_table(f.claims.rename(columns={"env": "environment"}))
 
+
+def environment_diffs_md(f: Findings, what: str = "torch") -> str:
+    """Each pair of environments that differ in `what` only: how many cases became costlier,
+    cheaper or stayed the same within their intervals, and the cases that changed."""
+    diffs = [d for d in f.environment_diffs if d.what == what]
+    if not diffs:
+        return ("One torch version per GPU so far: `nox -s matrix -- 2.11.0 2.14.1` measures "
+                "the same profile under each.") if what == "torch" else ""
+    parts = []
+    for d in diffs:
+        c = d.counts
+        parts.append(f"**{html.escape(d.env_b)}** (B) against **{html.escape(d.env_a)}** (A), "
+                     f"{len(d.rows)} cases: {c['costlier']} costlier, {c['cheaper']} cheaper, "
+                     f"{c['same']} the same within their 95% intervals.")
+        moved = d.rows[d.rows["change"].isin(["costlier", "cheaper"])]
+        if len(moved):
+            moved = moved.reindex(moved["slowdown_b_over_a"].map(
+                lambda r: abs(np.log(r))).sort_values(ascending=False).index).head(10)
+            parts.append(md_table(pd.DataFrame({
+                "case": moved["case_id"], "A": [interval(v, lo, hi) for v, lo, hi in zip(
+                    moved["slowdown_a"], moved["slowdown_low_a"], moved["slowdown_high_a"],
+                    strict=True)],
+                "B": [interval(v, lo, hi) for v, lo, hi in zip(
+                    moved["slowdown_b"], moved["slowdown_low_b"], moved["slowdown_high_b"],
+                    strict=True)],
+                "B against A": moved["change"]})))
+    return "\n\n".join(parts)

@@ -49,6 +49,7 @@ def findings_markdown(f: Findings, figure_path: str) -> str:
         "One request served in batches of several sizes: does its result change with the "
         "batch? Deterministic mode does not promise it.", md.invariance_md(f),
         "### Across GPUs", md.gpu_differences_md(f),
+        "### Across torch versions", md.environment_diffs_md(f, "torch"),
         "### How far to trust the numbers", md.measurement_md(f), md.stability_md(f),
         md.noise_md(f), md.efficiency_md(f)]))
 

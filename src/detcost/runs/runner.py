@@ -324,7 +324,7 @@ def _run_locked(profile: Profile, profile_arg: str, modes: Sequence[str], folder
 def _same_profile(folder: RunFolder, profile: Profile) -> None:
     """A resume must measure what the run measured: records under another profile's
     header would mix two measurements in one run."""
-    asked = profile.describe()
+    asked = json.loads(json.dumps(profile.describe()))  # as a header stores it
     for path in run_files([folder.path]) if folder.path.exists() else []:
         try:
             header = read_run_file(path, live=True)[0]

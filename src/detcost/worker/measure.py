@@ -14,7 +14,7 @@ import torch
 
 from ..cases import Case
 from ..failures import excluded_backend, raised_op, unsupported_message
-from ..profile import Measure
+from ..measuring import Measure
 from ..runs.folder import ModeProcess
 from ..runs.records import KernelTable, Record, read_run_items
 from ..workloads import Setting, get_workload, make_step

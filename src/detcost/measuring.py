@@ -1,0 +1,104 @@
+"""How hard a profile measures each case: a profile's `[measure]` table, with a table per
+family that needs other settings (a model step is timed in rounds of seconds, an op in
+rounds of milliseconds).
+
+    [measure]
+    target = 0.01         # time rounds until the median's 95% interval is within +-1% ...
+    max_time_s = 3.0      # ... or this many seconds of rounds have passed (per case, process)
+    rounds = 10           # at least this many rounds (exactly this many with target = 0)
+    min_round_ms = 8.0    # iterations per round rise until a round lasts this long
+    warmup_ms = 50.0      # warm up at least this long, then until the step time settles ...
+    max_warmup_ms = 3000  # ... or this long has passed
+    repeats = 4           # runs on identical inputs compared for variance
+    processes = 2         # worker processes per mode, interleaved across modes
+    seed = 0
+    [measure.family.model]   # any of the timing settings above, for one family
+    min_round_ms = 250.0
+    max_time_s = 6.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import DetcostError, unknown
+
+
+@dataclass(frozen=True)
+class Measure:
+    rounds: int = 15
+    min_round_ms: float = 2.0
+    warmup_ms: float = 30.0
+    repeats: int = 5
+    processes: int = 1
+    seed: int = 0
+    target: float = 0.0  # 0: exactly `rounds` rounds, whatever their spread
+    max_time_s: float = 5.0
+    max_warmup_ms: float = 2000.0
+    # (family, ((setting, value), ...)) for each family with settings of its own
+    families: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+
+    def for_family(self, family: str) -> Measure:
+        """These settings with the family's own in place."""
+        own = dict(self.families).get(family, ())
+        return dataclasses.replace(self, families=(), **dict(own)) if own else self
+
+    def describe(self) -> dict[str, Any]:
+        """As a run's header stores it."""
+        return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                   if f.name != "families"},
+                "families": {family: dict(own) for family, own in self.families}}
+
+
+# [measure] keys: (type, smallest value, words for the error).
+RULES: dict[str, tuple[type, float, str]] = {
+    "rounds": (int, 1, "an integer >= 1"),
+    "min_round_ms": (float, 0.001, "a number of milliseconds > 0"),
+    "warmup_ms": (float, 0, "a number of milliseconds >= 0"),
+    "repeats": (int, 2, "an integer >= 2 (variance compares runs)"),
+    "processes": (int, 1, "an integer >= 1"),
+    "seed": (int, 0, "an integer >= 0"),
+    "target": (float, 0, "a share >= 0 (0.01: within +-1%; 0: exactly `rounds` rounds)"),
+    "max_time_s": (float, 0.001, "a number of seconds > 0"),
+    "max_warmup_ms": (float, 0, "a number of milliseconds >= 0"),
+}
+# The settings a family may set for itself: how its cases are timed.
+PER_FAMILY = ("rounds", "min_round_ms", "warmup_ms", "max_warmup_ms", "target", "max_time_s",
+              "repeats")
+
+
+def _check(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if key not in allowed:
+        raise DetcostError(f"{where}: {unknown('setting', key, allowed)}")
+    kind, least, words = RULES[key]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if (not number or (kind is int and not isinstance(value, int)) or value != value
+            or value < least or value == float("inf")):
+        raise DetcostError(f"{where}: {key} = {value!r} is not allowed: {words}")
+
+
+def parse_measure(where: str, table: Any, families: tuple[str, ...]) -> Measure:
+    """A `[measure]` table, every key and value checked (`families`: those that exist)."""
+    if not isinstance(table, dict):
+        raise DetcostError(f"{where}: [measure] must be a table, not {table!r}")
+    own = table.get("family", {})
+    if not isinstance(own, dict):
+        raise DetcostError(f"{where} [measure]: family must be a table of tables, one per "
+                           f"family, not {own!r}")
+    per_family = []
+    for family, settings in own.items():
+        if family not in families:
+            raise DetcostError(f"{where} [measure.family]: "
+                               f"{unknown('family', family, families)}")
+        if not isinstance(settings, dict):
+            raise DetcostError(f"{where} [measure.family.{family}]: must be a table, not "
+                               f"{settings!r}")
+        for key, value in settings.items():
+            _check(f"{where} [measure.family.{family}]", key, value, PER_FAMILY)
+        per_family.append((family, tuple(sorted(settings.items()))))
+    rest = {k: v for k, v in table.items() if k != "family"}
+    for key, value in rest.items():
+        _check(f"{where} [measure]", key, value, (*RULES, "family"))
+    return Measure(**rest, families=tuple(sorted(per_family)))
