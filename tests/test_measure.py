@@ -13,16 +13,18 @@ from detcost.worker.measure import (
 LIGHT = Measure(rounds=2, min_round_ms=0.1, warmup_ms=0.1, repeats=2)
 
 
-def plain_rounds(step, rounds, iterations):
+def plain_rounds(step, iterations, measure):
     import time
 
+    from detcost.worker.timing import ROUNDS, Timed
+
     out = []
-    for _ in range(rounds):
+    for _ in range(measure.rounds):
         t0 = time.perf_counter()
         for _ in range(iterations):
             step()
         out.append((time.perf_counter() - t0) / iterations)
-    return out
+    return Timed(out, ROUNDS, 0.0)
 
 
 def test_ok_record_has_times_work_and_variance():

@@ -67,7 +67,11 @@ def test_builtin_profiles_load_and_unknown_names_fail(tmp_path):
     local = {n for n, w in WORKLOADS.items() if w.family != "distributed"}
     assert {c.workload for c in full.cases} == local
     assert {c.family for c in dist.cases} == {"distributed"}
-    assert {c.family for c in standard.cases} == {"conv", "attention", "scatter", "claims"}
+    # standard holds what users pay for: model steps and GEMMs beside the op families
+    assert {c.family for c in standard.cases} == {"model", "matmul", "conv", "attention",
+                                                  "scatter", "claims"}
+    assert {c.workload for c in standard.cases if c.family == "model"} == {"vit", "resnet",
+                                                                          "gpt"}
     assert set(FAMILIES) >= {"matmul", "pooling", "resample", "padding", "loss", "scan",
                              "vision"}
     assert len(full.cases) > len(standard.cases)
@@ -80,9 +84,10 @@ def test_builtin_profiles_load_and_unknown_names_fail(tmp_path):
 
 def test_sample_takes_runnable_cases_of_every_family():
     sample = load_profile("standard").sample(per_family=2)
-    assert len(sample) == 8
+    assert len(sample) == 12
     assert all(not c.skip_reason() for c in sample)
-    assert {c.family for c in sample} == {"conv", "attention", "scatter", "claims"}
+    assert {c.family for c in sample} == {"model", "matmul", "conv", "attention", "scatter",
+                                          "claims"}
 
 
 def test_case_skips_passes_the_workload_lacks():

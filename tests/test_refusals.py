@@ -116,7 +116,7 @@ def test_k_without_distributed_cases_starts_no_torchrun(tmp_path):
 
 def test_rank_zero_decides_the_warm_up_and_the_iterations():
     steps = []
-    decisions = iter([True, True, False])  # rank 0 says: two warm-up steps, then stop
+    decisions = iter([False, False, True])  # rank 0 says: two warm-up steps, then stop
 
     def agree(value):
         return next(decisions) if isinstance(value, bool) else 7  # and 7 iterations

@@ -156,10 +156,10 @@ def test_a_time_limit_stops_before_the_next_case_and_the_same_run_id_resumes(
 
 def test_a_time_limit_already_past_starts_no_worker(tmp_path, tiny_profile):
     profile = load_profile(str(tiny_profile))
-    outcomes = runner.run(profile, str(tiny_profile), ["default", "tuned"],
+    outcomes = runner.run(profile, str(tiny_profile), ["default", "deterministic"],
                           RunFolder(tmp_path / "o", "r"),
                           options=runner.RunOptions(deadline=time.time() - 1, processes=2))
     assert [(o.mode, o.process, o.started, o.stopped) for o in outcomes] == [
-        ("default", 1, False, True), ("tuned", 1, False, True),
-        ("default", 2, False, True), ("tuned", 2, False, True)]
+        ("default", 1, False, True), ("deterministic", 1, False, True),
+        ("default", 2, False, True), ("deterministic", 2, False, True)]
     assert not list((tmp_path / "o").glob("*.jsonl"))

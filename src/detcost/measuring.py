@@ -36,7 +36,7 @@ class Measure:
     seed: int = 0
     target: float = 0.0  # 0: exactly `rounds` rounds, whatever their spread
     max_time_s: float = 5.0
-    max_warmup_ms: float = 2000.0
+    max_warmup_ms: float = 0.0  # no longer than warmup_ms: no wait for the time to settle
     # (family, ((setting, value), ...)) for each family with settings of its own
     families: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 

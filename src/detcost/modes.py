@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from .errors import unknown
 
 CUBLAS_WORKSPACE = ":4096:8"
+# Where each knob can act (torch-determinism-inventory, checked against the runs):
+# CUBLAS_WORKSPACE_CONFIG sizes cuBLAS's workspace (since torch 2.10 it checks nothing), so
+# it acts on what calls cuBLAS: matmuls and linear layers, attention's projections and MATH
+# backend, models, served requests, DDP and FSDP, deform_conv2d's im2col matmul, and the
+# allocation-history matmul. cuDNN's flags act on what calls cuDNN: convolutions, the
+# models built of them, and the allocation-history convolution.
+CALLS_CUBLAS = ("matmul", "attention", "model", "invariance", "distributed", "vision",
+                "claims", "user")
+CALLS_CUDNN = ("conv", "model", "claims", "user")
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,8 @@ class Mode:
     # None leaves torch's own default (True) in force.
     fill_uninitialized_memory: bool | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    # The families the mode can change (the NCCL knobs act only on collectives); empty: all.
+    # The families the mode's knobs can act on; empty: all. A run measures the mode only
+    # there: elsewhere it would be default mode again, and its time is better spent.
     families: tuple[str, ...] = ()
     # Its knobs act only on a GPU (cuBLAS, cuDNN, NCCL): on a CPU it would be default mode
     # again, so a run there leaves it out unless asked for.
@@ -61,17 +71,18 @@ MODES: dict[str, Mode] = {
         Mode(
             "cublas-workspace",
             f"only CUBLAS_WORKSPACE_CONFIG={CUBLAS_WORKSPACE}",
-            cublas_workspace_config=CUBLAS_WORKSPACE,
+            cublas_workspace_config=CUBLAS_WORKSPACE, families=CALLS_CUBLAS,
             gpu_only=True, colour="#1f77b4", knob_column=1,
         ),
         Mode(
             "cudnn-deterministic",
             "only torch.backends.cudnn.deterministic=True",
-            cudnn_deterministic=True,
+            cudnn_deterministic=True, families=CALLS_CUDNN,
             gpu_only=True, colour="#ff7f0e", knob_column=2,
         ),
         Mode("tuned", "torch.backends.cudnn.benchmark=True (autotuned, not deterministic)",
-             cudnn_benchmark=True, gpu_only=True, colour="#d62728", knob_column=3),
+             cudnn_benchmark=True, families=CALLS_CUDNN, gpu_only=True, colour="#d62728",
+             knob_column=3),
         Mode("nccl-ring", "only NCCL_ALGO=Ring (a fixed reduction order across the ranks)",
              extra_env={"NCCL_ALGO": "Ring"}, families=("distributed",), gpu_only=True,
              colour="#9467bd"),

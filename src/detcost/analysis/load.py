@@ -19,7 +19,7 @@ from ..runs.records import SCHEMA_VERSION, read_run_file, run_files
 from .stats import NOISY_IQR, median_iqr
 
 # Bump when a row's columns or their meaning change: older cached frames are then ignored.
-FRAME_VERSION = 1
+FRAME_VERSION = 2
 
 
 def load(paths: Iterable[Path | str], cache: Path | None = None) -> pd.DataFrame:
@@ -90,6 +90,8 @@ def _parse(path: Path) -> pd.DataFrame:
             "shape": r.case_id.rsplit("-", 3)[0], "params": r.params, "pass_": r.pass_,
             "dtype": r.dtype, "precision": r.precision, "status": r.status,
             "message": r.message, "times_s": r.times_s, "iterations": r.iterations,
+            "stopped": r.stopped, "halfwidth": r.halfwidth, "settled": r.settled,
+            "host_s": r.host_s,
             "work_unit": r.work_unit, "work_amount": r.work_amount, "repeats": r.repeats,
             "distinct_digests": r.distinct_digests, "digest": r.digest,
             "max_abs_diff": r.max_abs_diff, "max_rel_diff": r.max_rel_diff,
@@ -119,6 +121,8 @@ def add_statistics(frame: pd.DataFrame) -> pd.DataFrame:
     # No rounds (a record claiming ok without times) is never steady.
     frame["noisy"] = ~(frame["iqr_over_median"] <= NOISY_IQR)
     frame["throughput"] = frame["work_amount"] / frame["median_s"]
+    # The host's share of a step: near 1, the GPU idles between launches (launch-bound).
+    frame["host_share"] = pd.to_numeric(frame["host_s"], errors="coerce") / frame["median_s"]
     frame["nondeterministic"] = frame["distinct_digests"] > 1
     frame["numerics"] = [numerics(d, p) for d, p in zip(frame["dtype"], frame["precision"],
                                                           strict=True)]

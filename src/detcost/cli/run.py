@@ -75,6 +75,8 @@ def cpu_note(cuda: bool, asked: str | None, name: str) -> None:
 
 def _summarise(planned: PlannedRun) -> Path | None:
     """The run's costliest cases in the terminal, and its own page beside its records."""
+    if not planned.folder.path.exists():
+        return None  # nothing started (a time limit already past)
     data = load([planned.folder.path])
     if data.empty:
         return None

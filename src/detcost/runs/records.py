@@ -18,6 +18,10 @@ Format history:
      named, and `excluded_backend`, set where deterministic mode left an op no kernel to
      select (SDPA restricted to cuDNN) instead of raising the alert. A version-4 line is
      renamed, and its reason read from its message.
+  6: how a case was timed: `stopped` (why its rounds stopped: precise, time cap, rounds
+     cap, or rounds for a fixed count), `halfwidth` (its median's 95% interval, relative),
+     its warm-up (`warmup_runs`, `warmup_s`, `settled`), and `host_s` (host seconds per
+     step without waiting for the device). A version-5 record reads with them empty.
 
 Damage is contained to the line it is in: an append first ends a torn last line, and a
 reader skips a torn or malformed line with a ResultsWarning naming the file and line.
@@ -41,7 +45,7 @@ from ..errors import DetcostError, ResultsWarning
 from ..failures import STATUSES, excluded_backend, raised_op
 from .folder import ModeProcess
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _upgrade_1(line: dict[str, Any]) -> dict[str, Any]:
@@ -67,9 +71,13 @@ def _upgrade_4(line: dict[str, Any]) -> dict[str, Any]:
     return line
 
 
+def _upgrade_5(line: dict[str, Any]) -> dict[str, Any]:
+    return {**line, "schema_version": 6}
+
+
 # One function per old version, turning a line of version N into version N + 1.
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _upgrade_1, 2: _upgrade_2, 3: _upgrade_3, 4: _upgrade_4}
+    1: _upgrade_1, 2: _upgrade_2, 3: _upgrade_3, 4: _upgrade_4, 5: _upgrade_5}
 
 
 @dataclass
@@ -112,6 +120,12 @@ class Record:
     # Timing: per-iteration seconds of each round (raw), and how they were taken.
     times_s: list[float] = field(default_factory=list)
     iterations: int = 0
+    stopped: str = ""  # why timing stopped (worker/timing.py): precise, time cap, ...
+    halfwidth: float | None = None  # the median's 95% interval, relative (0.01: +-1%)
+    warmup_runs: int = 0
+    warmup_s: float = 0.0
+    settled: bool | None = None  # False: warm-up ended at its cap, the time still moving
+    host_s: float | None = None  # host seconds per step without waiting for the device
     work_unit: str = ""
     work_amount: float = 0.0  # TFLOP or GB per step, in the unit's numerator
     work_flops: float = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,14 +18,15 @@ from ..failures import excluded_backend, raised_op, unsupported_message
 from ..measuring import Measure
 from ..runs.folder import ModeProcess
 from ..runs.records import KernelTable, Record, read_run_items
-from ..workloads import Setting, get_workload, make_step
+from ..workloads import Problem, Setting, get_workload, make_step
 from .kernels import kernel_times
 from .knobs import apply_precision, read_knobs
-from .timing import Agree, alone, calibrate, validate_timer
+from .timing import Agree, Timed, alone, calibrate, host_time, validate_timer
 from .variance import measure_variance
 
-# Signature of the rounds timer: (step, rounds, iterations) -> per-iteration seconds.
-TimeRounds = Callable[[Callable[[], Any], int, int], list[float]]
+# The rounds timer: (step, iterations, the case's settings) -> the rounds and why they
+# stopped (timing.time_to_target through pytest-benchmark in a worker).
+TimeRounds = Callable[[Callable[[], Any], int, Measure], Timed]
 
 
 def classify_failure(exc: BaseException, deterministic: bool) -> str:
@@ -76,32 +78,43 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
     if reason:
         return Record.of(case, who, "skipped", message=reason)
     apply_precision(case.precision)
+    measure = measure.for_family(case.family)
     phases = Phases()
     try:
         with phases("build"):
             problem, step = _built(case, measure, device)
         with phases("warmup"):
             cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3,
-                            agree=agree)
+                            agree=agree, max_warmup_s=measure.max_warmup_ms / 1e3)
         with phases("timing"):
-            times = time_rounds(step, measure.rounds, cal.iterations)
+            timed = time_rounds(step, cal.iterations, measure)
+            times = timed.times
             validation = (validate_timer(step, measure.rounds, cal.iterations, times)
                           if validate else None)
-        with phases("reference"):
-            # A float64 reference does not change from one process of a mode to the next:
-            # the first process computes it, the others only compare digests.
-            reference, note = (_reference_outputs(case, measure, device)
-                               if who.process == 1 else (None, ""))
+            host = host_time(step)
+        notes: list[str] = []
+
+        def reference(outputs: list[Any]) -> list[Any] | None:
+            with phases("reference"):
+                found, note = _reference_outputs(case, measure, device, problem, outputs)
+            notes.append(note)
+            return found
+
         with phases("variance"):
             # Within-process variance is measured in the first process; the later ones
             # exist for the spread of timings and the cross-process digest, so they repeat
-            # only as often as one within-process check needs.
+            # only as often as one within-process check needs. A float64 reference does
+            # not change from one process to the next: the first computes it.
             var = measure_variance(step, measure.repeats if who.process == 1 else 2,
-                                   reference)
+                                   reference if who.process == 1 else None)
+        note = "; ".join(filter(None, notes))
         work = problem.work[case.pass_]
         return Record.of(
             case, who, "ok", message=note, knobs=read_knobs(), times_s=times,
-            iterations=cal.iterations,
+            iterations=cal.iterations, stopped=timed.stopped,
+            halfwidth=timed.halfwidth if math.isfinite(timed.halfwidth) else None,
+            warmup_runs=cal.warmup_runs, warmup_s=cal.warmup_s, settled=cal.settled,
+            host_s=host,
             work_unit=work.unit, work_amount=work.amount, work_flops=work.flops,
             work_bytes=work.bytes, repeats=var.repeats,
             distinct_digests=var.distinct_digests, digest=var.digest,
@@ -168,11 +181,17 @@ def owed_kernel_tables(path: Path, cases: dict[str, Case]) -> list[Case]:
             and get_workload(cases[r.case_id].workload).kernel_table]
 
 
-def _reference_outputs(case: Case, measure: Measure, device: Any) -> tuple[list[Any] | None, str]:
+def _reference_outputs(case: Case, measure: Measure, device: Any, problem: Problem,
+                       measured: list[Any]) -> tuple[list[Any] | None, str]:
     """The step's outputs in float64 on the same (rounded) inputs, or None (and why) where
-    the case has no floating-point result or the reference cannot run."""
+    the case has no floating-point result or the reference cannot run. A problem that knows
+    its own reference (a model: the same step from the same state) computes it; the others
+    are built again in float64."""
     try:
-        outputs = _built(case, measure, device, reference=True)[1]()
+        if problem.reference is not None:
+            outputs = problem.reference(case.pass_, measured)
+        else:
+            outputs = _built(case, measure, device, reference=True)[1]()
     except Exception as exc:  # the measurement stands without its reference
         return None, f"no float64 reference: {_one_line(exc)}"
     if not any(t.is_floating_point() for t in outputs):

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from ..cases import Case
+from ..measuring import Measure
 from ..runs.folder import current_file, plan_file, shard_benchmark_file
 from ..runs.records import Record, append
 from ..timelimit import past
@@ -38,7 +39,7 @@ from ..workloads import get_workload
 from .ceilings import roofline
 from .measure import kernel_table, run_case
 from .session import Worker, WorkerOptions, gather
-from .timing import time_rounds
+from .timing import Timed, time_to_target
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -199,8 +200,11 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
             if worker.rank == 0:
                 append(worker.out, worker.skipped(case))
             pytest.skip(worker.cannot)
-        record = run_case(case, worker.profile.measure, worker.device,
-                          lambda step, rounds, its: time_rounds(benchmark, step, rounds, its),
+        def time_rounds(step, iterations: int, measure: Measure) -> Timed:
+            return time_to_target(benchmark, step, iterations, measure.rounds,
+                                  measure.target, measure.max_time_s, worker.agree)
+
+        record = run_case(case, worker.profile.measure, worker.device, time_rounds,
                           worker.who, worker.validate, worker.agree)
         if record.status == "ok":
             median = statistics.median(record.times_s)

@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from ..intervals import relative_halfwidth, settled
+
 
 def synchronize() -> None:
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -34,6 +36,8 @@ class Calibration:
     iterations: int
     single_s: float  # median time of one step after warm-up
     warmup_runs: int
+    warmup_s: float = 0.0
+    settled: bool = True  # False: the warm-up ran to its cap with the step time still moving
 
 
 # Rank 0's value on every rank of a process group (the value itself in one process): the
@@ -46,15 +50,24 @@ def alone(value: Any) -> Any:
 
 
 def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
-              max_iterations: int = 10_000, agree: Agree = alone) -> Calibration:
-    """Warm up for `warmup_s` (at least 3 runs: module load, autotuning, handle creation),
-    then choose iterations so that one round lasts at least `min_round_s`. Under a process
-    group, rank 0 decides when the warm-up ends and how many iterations a round has."""
-    runs = 0
+              max_iterations: int = 10_000, agree: Agree = alone,
+              max_warmup_s: float | None = None) -> Calibration:
+    """Warm up for at least `warmup_s` and 3 runs (module load, autotuning, handle
+    creation), then until the step time settles or `max_warmup_s` has passed; then choose
+    iterations so that one round lasts at least `min_round_s`. Under a process group, rank 0
+    decides when the warm-up ends and how many iterations a round has."""
+    cap = max(warmup_s, max_warmup_s if max_warmup_s is not None else warmup_s)
+    times: list[float] = []
     start = device_clock()
-    while agree(runs < 3 or device_clock() - start < warmup_s):
+    while True:
+        elapsed = device_clock() - start
+        calm = settled(times)
+        if agree(len(times) >= 3 and elapsed >= warmup_s and (calm or elapsed >= cap)):
+            break
+        t0 = device_clock()
         step()
-        runs += 1
+        times.append(device_clock() - t0)
+    spent = device_clock() - start
     samples = []
     for _ in range(5):
         t0 = device_clock()
@@ -62,14 +75,60 @@ def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
         samples.append(device_clock() - t0)
     single = max(statistics.median(samples), 1e-9)
     iterations = agree(min(max_iterations, max(1, math.ceil(min_round_s / single))))
-    return Calibration(iterations, single, runs)
+    return Calibration(iterations, single, len(times), spent, calm)
 
 
-def time_rounds(benchmark: Any, step: Callable[[], Any], rounds: int,
-                iterations: int) -> list[float]:
-    """Time `rounds` rounds with pytest-benchmark; return the per-iteration time of each."""
+@dataclass(frozen=True)
+class Timed:
+    """A case's rounds (per-iteration seconds each), and why timing stopped."""
+
+    times: list[float]
+    stopped: str  # PRECISE, TIME_CAP, ROUNDS_CAP or ROUNDS (a fixed count was asked)
+    halfwidth: float  # the median's 95% interval, relative: 0.01 is +-1%
+
+
+PRECISE, TIME_CAP, ROUNDS_CAP, ROUNDS = "precise", "time cap", "rounds cap", "rounds"
+MAX_ROUNDS = 5_000
+
+
+def time_to_target(benchmark: Any, step: Callable[[], Any], iterations: int, rounds: int,
+                   target: float = 0.0, max_time_s: float = 5.0, agree: Agree = alone,
+                   max_rounds: int = MAX_ROUNDS) -> Timed:
+    """Time `rounds` rounds with pytest-benchmark, then more, a batch at a time, until the
+    median's 95% interval is within +-`target` or `max_time_s` seconds of rounds have
+    passed (target 0: the first `rounds` alone). The later rounds are timed as
+    pytest-benchmark times a round, with the same clock, and added to its statistics, so
+    its JSON holds every round."""
+    started = time.perf_counter()
     benchmark.pedantic(step, rounds=rounds, iterations=iterations, warmup_rounds=1)
-    return list(benchmark.stats.stats.data)
+    times = list(benchmark.stats.stats.data)
+    if target <= 0:
+        return Timed(times, ROUNDS, relative_halfwidth(times))
+    while True:
+        width = relative_halfwidth(times)
+        stopped = (PRECISE if width <= target else
+                   TIME_CAP if time.perf_counter() - started >= max_time_s else
+                   ROUNDS_CAP if len(times) >= max_rounds else "")
+        stopped = agree(stopped)
+        if stopped:
+            return Timed(times, stopped, width)
+        for _ in range(agree(max(2, len(times) // 4))):
+            per_iteration = clock_round(step, iterations)
+            benchmark.stats.update(per_iteration * iterations)  # it divides by iterations
+            times.append(per_iteration)
+
+
+def host_time(step: Callable[[], Any], runs: int = 3) -> float:
+    """Seconds the host spends calling the step, without waiting for the device: where it
+    is most of the step's time, the GPU idles between launches and the step is the host's
+    (a step that synchronises inside counts its wait as host time)."""
+    synchronize()
+    start = time.perf_counter()
+    for _ in range(runs):
+        step()
+    spent = time.perf_counter() - start
+    synchronize()
+    return spent / runs
 
 
 def clock_round(step: Callable[[], Any], iterations: int) -> float:

@@ -145,10 +145,13 @@ class VarianceResult:
 
 
 def measure_variance(step: Callable[[], list[Any]], repeats: int,
-                     reference: list[Any] | None = None) -> VarianceResult:
+                     reference: Callable[[list[Any]], list[Any] | None] | None = None
+                     ) -> VarianceResult:
     """Run `step` `repeats` times on the same inputs and compare every output with the
-    first. Distinct outputs are kept on the device and compared bitwise, so only the first
-    is copied to the host (for its digest)."""
+    first, and the first with `reference(first)`: the float64 outputs of the same step (a
+    reference may follow the measured outputs, as a decode follows its tokens). Distinct
+    outputs are kept on the device and compared bitwise, so only the first is copied to the
+    host (for its digest)."""
     if repeats < 2:
         raise ValueError("variance needs at least 2 repeats")
     first = [t.detach().clone() for t in step()]
@@ -164,10 +167,16 @@ def measure_variance(step: Callable[[], list[Any]], repeats: int,
             abs_d = max(abs_d, max_abs_diff(a, b))
             rel_d = max(rel_d, max_rel_diff(a, b))
             ulp = max(ulp, ulp_distance(a, b))
-    error = None
-    if reference is not None:
-        errors = [relative_error(o, r) for o, r in zip(first, reference, strict=True)
-                  if o.is_floating_point()]
-        comparable = [e for e in errors if e is not None]
-        error = max(comparable, default=0.0) if len(comparable) == len(errors) else None
+    error = error_against(first, reference(first)) if reference is not None else None
     return VarianceResult(repeats, len(distinct), digest(first), abs_d, rel_d, ulp, error)
+
+
+def error_against(outputs: Sequence[Any], reference: Sequence[Any] | None) -> float | None:
+    """The largest normwise error of the floating-point outputs against their float64
+    reference; None without a reference or where a pair cannot be compared."""
+    if reference is None:
+        return None
+    errors = [relative_error(o, r) for o, r in zip(outputs, reference, strict=True)
+              if o.is_floating_point()]
+    comparable = [e for e in errors if e is not None]
+    return max(comparable, default=0.0) if len(comparable) == len(errors) else None

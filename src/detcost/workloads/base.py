@@ -153,6 +153,10 @@ class Problem:
     # every gradient; it stands for the fwdbwd pass. It restores the weights and optimizer
     # state first, so every repeat starts from the same state.
     train_step: Callable[[], list[Any]] | None = None
+    # (pass, the measured outputs) -> the same step's outputs in float64 from the same state
+    # (weights, normalisation statistics, optimizer state); a decode follows the measured
+    # tokens. None: the problem is built again in float64 (Setting.reference).
+    reference: Callable[[str, list[Any]], list[Any]] | None = None
 
 
 @dataclass(frozen=True)

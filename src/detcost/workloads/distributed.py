@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .base import Param, Problem, Setting, Work, Workload
-from .models import _seeded, _training
+from .model_kit import seeded, training
 
 COLLECTIVES = ("all_reduce", "reduce_scatter", "all_gather")
 
@@ -78,7 +78,7 @@ def _block(p: Mapping, s: Setting):
     from torch import nn
 
     hidden, heads = int(p["hidden"]), int(p["heads"])
-    return _seeded(lambda: nn.TransformerEncoderLayer(hidden, heads, 4 * hidden,
+    return seeded(lambda: nn.TransformerEncoderLayer(hidden, heads, 4 * hidden,
                                                       dropout=0.0, batch_first=True), s)
 
 
@@ -100,7 +100,7 @@ def _data_parallel(p: Mapping, s: Setting, shard: bool) -> Problem:
     # square of its output alone is a constant, and its gradients would be rounding noise.
     target = _rank_inputs(s, rank + world, batch * seq * hidden).view(batch, seq, hidden)
     x, target = (x, target) if s.reference else (x.float(), target.float())
-    train_step, restore = _training(
+    train_step, restore = training(
         block, lambda: (model(x).float() - target.float()).pow(2).mean(), s)
     restore()
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .base import Param, Problem, Setting, Work, Workload
-from .models import MODEL_PRECISIONS, gpt_problem
+from .language import gpt_problem
+from .models import MODEL_PRECISIONS
 
 BATCHES = (1, 8, 64)
 

@@ -12,133 +12,24 @@ throughput is in samples/s or tokens/s.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .base import Param, Problem, Setting, Work, Workload
+from .language import build_gpt
+from .model_kit import (
+    Net,
+    autocast,
+    calibrate_batch_norm,
+    counted_flops,
+    in_float64,
+    loss_and_grads,
+    seeded,
+    training,
+    widened,
+)
 
 MODEL_PRECISIONS = ("highest", "high", "medium")
-
-
-def _autocast(s: Setting):
-    import torch
-
-    if s.reference or s.dtype == "float32":
-        return contextlib.nullcontext()
-    return torch.autocast(s.device.type, dtype=getattr(torch, s.dtype))
-
-
-def _seeded(make: Callable[[], Any], s: Setting):
-    """The model made from the global RNG under the setting's seed (identical in every mode
-    and process), in float32 (float64 for the reference), on the setting's device."""
-    import torch
-
-    state = torch.random.get_rng_state()
-    torch.manual_seed(s.seed)
-    try:
-        # made on the device: a GPU draws a 124M-parameter model's initial weights in
-        # milliseconds, where a CPU took seconds of every model case
-        with torch.device(s.device):
-            model = make()
-    finally:
-        torch.random.set_rng_state(state)
-    return model.to(s.device, torch.float64 if s.reference else torch.float32)
-
-
-def _counted_flops(step: Callable[[], Any], s: Setting) -> float:
-    """FLOPs of one call, as torch's FlopCounterMode counts them (not for the reference)."""
-    if s.reference:
-        return 0.0
-    from torch.utils.flop_counter import FlopCounterMode
-
-    counter = FlopCounterMode(display=False)
-    with counter:
-        step()
-    return float(counter.get_total_flops())
-
-
-def _widened(out, s: Setting):
-    """Autocast's half-precision output in float32 (the reference stays float64)."""
-    return out if s.reference else out.float()
-
-
-class _Net:
-    """The module a step calls: the eager model while a build counts FLOPs (FlopCounterMode
-    sees eager ops only), then torch.compile's module where the case asks for it. The
-    float64 reference stays eager: the same arithmetic in float64, without a second compile."""
-
-    def __init__(self, model) -> None:
-        self.model = model
-        self.call = model
-
-    def __call__(self, *args):
-        return self.call(*args)
-
-    def compile(self, p: Mapping, s: Setting) -> None:
-        import torch
-
-        if p["compile"] == "inductor" and not s.reference:
-            self.call = torch.compile(self.model)
-
-
-def _calibrate_batch_norm(model, x) -> None:
-    """Running statistics from the inputs, as a trained model has: a freshly initialised
-    one in eval mode multiplies its activations layer after layer (logits of 1e10)."""
-    import torch
-    from torch import nn
-
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # a plain average over the calibration passes
-    if norms:
-        model.train()
-        with torch.no_grad():
-            model(x)
-
-
-def _training(model, loss_fn: Callable[[], Any], s: Setting
-              ) -> tuple[Callable[[], list[Any]], Callable[[], None]]:
-    """A training step that restores the model and optimizer state before it runs, and the
-    restore itself (a build calls it last, so inference sees the same weights however many
-    steps counting FLOPs took)."""
-    import torch
-
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
-
-    def raw() -> Any:
-        optimizer.zero_grad(set_to_none=True)
-        model.train()
-        with _autocast(s):
-            loss = loss_fn()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    # The state to return to: the weights and buffers as built, and zero momentum (SGD's
-    # first step from zero momentum is its first step from none). The step below only
-    # creates the momentum buffers: inference must not see weights that one step on this
-    # batch moved (the served-batch cases compare one request across batch sizes).
-    weights = [*params, *model.buffers()]
-    saved = [t.detach().clone() for t in weights]
-    raw()
-    momentum = [optimizer.state[p]["momentum_buffer"] for p in params]
-    state = [*weights, *momentum]
-    saved += [torch.zeros_like(m) for m in momentum]
-
-    def restore() -> None:
-        with torch.no_grad():
-            for t, original in zip(state, saved, strict=True):
-                t.copy_(original)
-
-    def train_step() -> list[Any]:
-        restore()
-        loss = raw()
-        return [loss.detach(), *(p.grad for p in params)]
-
-    return train_step, restore
 
 
 def _classifier(model, p: Mapping, s: Setting, channels_last: bool) -> Problem:
@@ -154,21 +45,31 @@ def _classifier(model, p: Mapping, s: Setting, channels_last: bool) -> Problem:
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
-    _calibrate_batch_norm(model, x)
-    net = _Net(model)
+    calibrate_batch_norm(model, x)
+    net = Net(model)
 
     def infer():
         model.eval()
-        with torch.inference_mode(), _autocast(s):
-            return _widened(net(x), s)
+        with torch.inference_mode(), autocast(s):
+            return widened(net(x), s)
 
-    train_step, restore = _training(model, lambda: F.cross_entropy(net(x).float(), labels), s)
-    work = {"fwd": Work(flops=_counted_flops(infer, s), items=batch, item_unit="samples"),
-            "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch,
+    train_step, restore = training(model, lambda: F.cross_entropy(net(x).float(), labels), s)
+    work = {"fwd": Work(flops=counted_flops(infer, s), items=batch, item_unit="samples"),
+            "fwdbwd": Work(flops=counted_flops(train_step, s), items=batch,
                            item_unit="samples")}
     restore()
     net.compile(p, s)
-    return Problem(infer, [], work, train_step=train_step)
+
+    def reference(pass_: str, measured: list[Any]) -> list[Any]:
+        ref = in_float64(model, restore)
+        x64 = x.to(torch.float64)
+        if pass_ == "fwd":
+            ref.eval()
+            with torch.no_grad():
+                return [ref(x64)]
+        return loss_and_grads(ref, lambda: F.cross_entropy(ref(x64), labels))
+
+    return Problem(infer, [], work, train_step=train_step, reference=reference)
 
 
 def build_resnet(p: Mapping, s: Setting) -> Problem:
@@ -176,7 +77,7 @@ def build_resnet(p: Mapping, s: Setting) -> Problem:
 
     depth, classes = int(p["depth"]), int(p["classes"])
     make = {18: models.resnet18, 50: models.resnet50}[depth]
-    model = _seeded(lambda: make(weights=None, num_classes=classes), s)
+    model = seeded(lambda: make(weights=None, num_classes=classes), s)
     return _classifier(model, p, s, channels_last=True)
 
 
@@ -196,7 +97,7 @@ def build_vit(p: Mapping, s: Setting) -> Problem:
         nn.init.normal_(model.heads.head.weight, std=hidden ** -0.5)
         return model
 
-    return _classifier(_seeded(make, s), p, s, channels_last=False)
+    return _classifier(seeded(make, s), p, s, channels_last=False)
 
 
 def build_detection(p: Mapping, s: Setting) -> Problem:
@@ -208,7 +109,7 @@ def build_detection(p: Mapping, s: Setting) -> Problem:
     from torchvision.models.detection import fasterrcnn_resnet50_fpn
 
     batch, image, classes, boxes = (int(p[k]) for k in ("batch", "image", "classes", "boxes"))
-    model = _seeded(lambda: fasterrcnn_resnet50_fpn(
+    model = seeded(lambda: fasterrcnn_resnet50_fpn(
         weights=None, weights_backbone=None, num_classes=classes, min_size=image,
         max_size=image, box_score_thresh=0.0), s)
     images = [x if s.reference else x.float() for x in s.randn(batch, 3, image, image)]
@@ -227,7 +128,7 @@ def build_detection(p: Mapping, s: Setting) -> Problem:
 
     def infer():
         model.eval()
-        with torch.inference_mode(), _autocast(s):
+        with torch.inference_mode(), autocast(s):
             found = model(images)
         return torch.cat([torch.cat([d["boxes"].flatten(), d["scores"].flatten(),
                                      d["labels"].to(d["scores"].dtype)]) for d in found])
@@ -238,108 +139,12 @@ def build_detection(p: Mapping, s: Setting) -> Problem:
         torch.manual_seed(s.seed)
         return sum(model(images, targets).values())
 
-    train_step, restore = _training(model, loss, s)
-    work = {"fwd": Work(flops=_counted_flops(infer, s), items=batch, item_unit="samples"),
-            "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch,
+    train_step, restore = training(model, loss, s)
+    work = {"fwd": Work(flops=counted_flops(infer, s), items=batch, item_unit="samples"),
+            "fwdbwd": Work(flops=counted_flops(train_step, s), items=batch,
                            item_unit="samples")}
     restore()
-    return Problem(lambda: _widened(infer(), s), [], work, train_step=train_step)
-
-
-def _gpt_class():
-    """A GPT-style decoder (pre-norm blocks, SDPA, learned positions) with a KV cache."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    class Block(nn.Module):
-        def __init__(self, hidden: int, heads: int) -> None:
-            super().__init__()
-            self.heads = heads
-            self.ln1, self.ln2 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
-            self.qkv, self.proj = nn.Linear(hidden, 3 * hidden), nn.Linear(hidden, hidden)
-            self.mlp = nn.Sequential(nn.Linear(hidden, 4 * hidden), nn.GELU(),
-                                     nn.Linear(4 * hidden, hidden))
-
-        def forward(self, x, cache=None, start: int = 0):
-            b, t, h = x.shape
-            q, k, v = (z.view(b, t, self.heads, h // self.heads).transpose(1, 2)
-                       for z in self.qkv(self.ln1(x)).split(h, dim=2))
-            if cache is not None:  # write this step's keys and values, attend to all so far
-                cache[0][:, :, start:start + t] = k
-                cache[1][:, :, start:start + t] = v
-                k, v = cache[0][:, :, :start + t], cache[1][:, :, :start + t]
-            attn = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
-            x = x + self.proj(attn.transpose(1, 2).reshape(b, t, h))
-            return x + self.mlp(self.ln2(x))
-
-    class GPT(nn.Module):
-        def __init__(self, vocab: int, hidden: int, layers: int, heads: int,
-                     max_seq: int) -> None:
-            super().__init__()
-            self.tokens, self.positions = nn.Embedding(vocab, hidden), nn.Embedding(max_seq,
-                                                                                    hidden)
-            self.blocks = nn.ModuleList(Block(hidden, heads) for _ in range(layers))
-            self.ln, self.head = nn.LayerNorm(hidden), nn.Linear(hidden, vocab, bias=False)
-
-        def forward(self, ids, caches=None, start: int = 0):
-            positions = torch.arange(start, start + ids.shape[1], device=ids.device)
-            x = self.tokens(ids) + self.positions(positions)
-            for i, block in enumerate(self.blocks):
-                x = block(x, None if caches is None else caches[i], start)
-            return self.head(self.ln(x))
-
-    return GPT
-
-
-def build_gpt(p: Mapping, s: Setting) -> Problem:
-    return gpt_problem(p, s, s.randint(int(p["vocab"]), int(p["batch"]), int(p["seq"]) + 1))
-
-
-def gpt_problem(p: Mapping, s: Setting, ids) -> Problem:
-    """The language model's problem on the given token ids (batch, seq + 1): the prompt is
-    the first `seq`, the last is the first decode token and the training target's end."""
-    import torch
-    import torch.nn.functional as F
-
-    vocab, hidden, layers, heads = (int(p[k]) for k in ("vocab", "hidden", "layers", "heads"))
-    batch, seq, new = int(p["batch"]), int(p["seq"]), int(p["new_tokens"])
-    gpt = _gpt_class()
-    model = _seeded(lambda: gpt(vocab, hidden, layers, heads, seq + new), s)
-    net = _Net(model)
-    prompt = ids[:, :seq]
-    dtype = torch.float64 if s.reference else (
-        torch.float32 if s.dtype == "float32" else getattr(torch, s.dtype))
-    shape = (2, batch, heads, seq + new, hidden // heads)
-    caches = [torch.zeros(shape, device=s.device, dtype=dtype) for _ in range(layers)]
-
-    def prefill():
-        model.eval()
-        with torch.inference_mode(), _autocast(s):
-            return _widened(net(prompt, caches), s)
-
-    def decode():
-        """`new` tokens one at a time after the prompt, greedy, through the KV cache."""
-        model.eval()
-        with torch.inference_mode(), _autocast(s):
-            token, logits = ids[:, seq:seq + 1], []
-            for i in range(new):
-                out = _widened(net(token, caches, seq + i)[:, -1], s)
-                logits.append(out)
-                token = out.argmax(dim=-1, keepdim=True)
-            return torch.stack(logits, dim=1)
-
-    prefill()  # the prompt's keys and values are in the cache before any decode step
-    infer, tokens = (prefill, batch * seq) if p["phase"] == "prefill" else (decode, batch * new)
-    train_step, restore = _training(model, lambda: F.cross_entropy(
-        net(prompt).float().flatten(0, 1), ids[:, 1:].flatten()), s)
-    work = {"fwd": Work(flops=_counted_flops(infer, s), items=tokens, item_unit="tokens"),
-            "fwdbwd": Work(flops=_counted_flops(train_step, s), items=batch * seq,
-                           item_unit="tokens")}
-    restore()
-    net.compile(p, s)
-    prefill()  # the cache holds the prompt of the weights that inference uses
-    return Problem(infer, [], work, train_step=train_step)
+    return Problem(lambda: widened(infer(), s), [], work, train_step=train_step)
 
 
 def _check_vit(p: Mapping) -> str | None:
