@@ -10,6 +10,7 @@ rounds of milliseconds).
     warmup_ms = 50.0      # warm up at least this long, then until the step time settles ...
     max_warmup_ms = 3000  # ... or this long has passed
     repeats = 4           # runs on identical inputs compared for variance
+    kernel_tables = true  # torch.profiler's kernel table of each model step
     processes = 2         # worker processes per mode, interleaved across modes
     seed = 0
     [measure.family.model]   # any of the timing settings above, for one family
@@ -37,6 +38,9 @@ class Measure:
     target: float = 0.0  # 0: exactly `rounds` rounds, whatever their spread
     max_time_s: float = 5.0
     max_warmup_ms: float = 0.0  # no longer than warmup_ms: no wait for the time to settle
+    # Take the kernel tables (torch.profiler) of the workloads that have them, after each
+    # mode's first process has timed its cases: several seconds a model step.
+    kernel_tables: bool = True
     # (family, ((setting, value), ...)) for each family with settings of its own
     families: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
@@ -63,6 +67,7 @@ RULES: dict[str, tuple[type, float, str]] = {
     "target": (float, 0, "a share >= 0 (0.01: within +-1%; 0: exactly `rounds` rounds)"),
     "max_time_s": (float, 0.001, "a number of seconds > 0"),
     "max_warmup_ms": (float, 0, "a number of milliseconds >= 0"),
+    "kernel_tables": (bool, 0, "true or false"),
 }
 # The settings a family may set for itself: how its cases are timed.
 PER_FAMILY = ("rounds", "min_round_ms", "warmup_ms", "max_warmup_ms", "target", "max_time_s",
@@ -73,6 +78,10 @@ def _check(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> None:
     if key not in allowed:
         raise DetcostError(f"{where}: {unknown('setting', key, allowed)}")
     kind, least, words = RULES[key]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise DetcostError(f"{where}: {key} = {value!r} is not allowed: {words}")
+        return
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if (not number or (kind is int and not isinstance(value, int)) or value != value
             or value < least or value == float("inf")):

@@ -167,11 +167,11 @@ def kernel_table(case: Case, measure: Measure, device: Any, who: ModeProcess) ->
                        kernels_s=kernels, message=message)
 
 
-def owed_kernel_tables(path: Path, cases: dict[str, Case]) -> list[Case]:
+def owed_kernel_tables(path: Path, cases: dict[str, Case], wanted: bool = True) -> list[Case]:
     """The cases of a first process's file that were timed but whose kernel table was never
     written: its worker crashed, or reached the run's time limit, before taking them. The
     worker that resumes the file takes them, after its own cases."""
-    if not path.exists() or not path.stat().st_size:
+    if not wanted or not path.exists() or not path.stat().st_size:
         return []
     _, records, tables = read_run_items(path, live=True)
     written = {t.case_id for t in tables}

@@ -86,7 +86,8 @@ class Worker:
         # Taken once every case here was timed; first those that an earlier worker on this
         # file timed but did not live (or have the time) to take.
         self.kernel_tables: list[Case] = (
-            owed_kernel_tables(self.out, {c.id: c for c in self.profile.cases})
+            owed_kernel_tables(self.out, {c.id: c for c in self.profile.cases},
+                               self.profile.measure.kernel_tables)
             if self.who.process == 1 and not self.distributed else [])
 
     @property
