@@ -154,9 +154,13 @@ def across_processes(frame: pd.DataFrame, mode: str) -> pd.DataFrame:
     return merged[columns]
 
 def steady(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Measured cases whose rounds were steady in both modes (not flagged noisy)."""
+    """Measured cases whose rounds were steady in both modes (not flagged noisy), and that
+    did not move between runs beyond their intervals (where `unstable` says so)."""
     ok = comparison[comparison["status"] == "ok"]
-    return ok[~(ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool))]
+    calm = ~(ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool))
+    if "unstable" in ok:
+        calm &= ~ok["unstable"].fillna(False).astype(bool)
+    return ok[calm]
 
 def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     """Per environment and family, and overall: geometric-mean and worst slowdown, and how
@@ -177,7 +181,10 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             "default_measured": int((g["status_base"] == "ok").sum()),
             "unsupported": int((g["status_mode"] == "unsupported").sum()),
             "not_measured": int((g["status"] == NOT_MEASURED).sum()),
-            "noisy": len(ok) - len(calm),
+            "noisy": len(ok) - len(calm) - (int(ok["unstable"].fillna(False).astype(bool).sum())
+                                            if "unstable" in ok else 0),
+            "unstable": int(ok["unstable"].fillna(False).astype(bool).sum())
+            if "unstable" in ok else 0,
         })
 
     if comparison.empty:

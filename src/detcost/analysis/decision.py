@@ -25,6 +25,10 @@ def recommend(row: pd.Series, budget: float) -> tuple[str, str]:
             if row["nondeterministic_by_default"] else
             "default mode was already bitwise reproducible here, so it buys nothing for "
             "these cases")
+    moved = row.get("unstable", 0)
+    if moved:
+        buys += (f"; {moved} case(s) moved between runs beyond their interval and are not "
+                 "ranked (see 'unstable across runs')")
     raising = row["unsupported"] - row["backend_excluded"]
     excluded = (f"; {row['backend_excluded']} forced cuDNN attention case(s) cannot run, "
                 "but unforced SDPA falls back to another backend"

@@ -10,6 +10,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..budget import DEFAULT_BUDGET
+from .calibration import (
+    Coverage,
+    between_runs,
+    held_out_coverage,
+    unstable_cases,
+    widen,
+)
 from .claims import judge
 from .compare import across_machines, across_processes, compare_modes, current_comparisons
 from .decision import decision_table
@@ -29,6 +36,7 @@ from .summaries import (
     gpu_noise,
     knob_cases,
     knob_costs,
+    launch_bound,
     noisy_cases,
     nondeterminism_by_family,
     promise,
@@ -90,6 +98,13 @@ class Findings:
     below_ceiling: pd.DataFrame
     stability: list[StabilityPair] = field(default_factory=list)
     environment_diffs: list[EnvironmentDiff] = field(default_factory=list)
+    # Between runs: the extra spread per family (log units) that widens every interval,
+    # each run pair's coverage under an estimate that left it out, and the cases that moved
+    # beyond their widened interval (calibration.py).
+    between_runs: dict[str, float] = field(default_factory=dict)
+    coverage: list[Coverage] = field(default_factory=list)
+    unstable: pd.DataFrame = field(default_factory=pd.DataFrame)
+    launch_bound: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def cross_env(self) -> bool:
@@ -132,8 +147,10 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
     """Every table of every view, from the records of a results tree."""
     measured = records[records["validation"].isna()]  # every run, for views that pick pairs
     main = latest(measured)
-    comparison = compare_modes(main)
-    knobs = current_comparisons(measured)
+    spread = between_runs(measured)
+    unstable = unstable_cases(measured, spread)
+    comparison = _marked(widen(compare_modes(main), spread), unstable)
+    knobs = _marked(widen(current_comparisons(measured), spread), unstable)
     checked = pd.concat([records[records["validation"].notna()], main])
     geomeans, counts, cross_machine = knob_costs(knobs)
     noisy, short = noisy_cases(checked)
@@ -151,4 +168,14 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
         gpu_differences=gpu_differences(comparison), timer_checks=timer_checks(checked),
         gpu_noise=gpu_noise(checked), noisy=noisy, noisy_short_share=short,
         below_ceiling=below_ceiling(checked), stability=_stability_pairs(measured),
-        environment_diffs=environment_diffs(comparison))
+        environment_diffs=environment_diffs(comparison), between_runs=spread,
+        coverage=held_out_coverage(measured), unstable=unstable,
+        launch_bound=launch_bound(main))
+
+
+def _marked(comparison: pd.DataFrame, unstable: pd.DataFrame) -> pd.DataFrame:
+    """The comparison with `unstable` set on the cases that moved between runs."""
+    moved = set(zip(unstable["env"], unstable["case_id"], strict=True)) if len(
+        unstable) else set()
+    return comparison.assign(unstable=[(e, c) in moved for e, c in zip(
+        comparison["env"], comparison["case_id"], strict=True)])

@@ -5,6 +5,7 @@ result files alone."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import warnings
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from ..runs.records import SCHEMA_VERSION, read_run_file, run_files
 from .stats import NOISY_IQR, median_iqr
 
 # Bump when a row's columns or their meaning change: older cached frames are then ignored.
-FRAME_VERSION = 2
+FRAME_VERSION = 3
 
 
 def load(paths: Iterable[Path | str], cache: Path | None = None) -> pd.DataFrame:
@@ -103,6 +104,8 @@ def _parse(path: Path) -> pd.DataFrame:
             "commit": (env.get("git") or {}).get("commit"),
             "started_at": header.started_at, "phases_s": r.phases_s,
             "profile": str((header.profile or {}).get("name") or ""),
+            # how the profile measured: reruns compare only runs measured alike
+            "method": json.dumps((header.profile or {}).get("measure"), sort_keys=True),
             "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
             "kernels_s": r.kernels_s, "determinism_doc": env.get("determinism_doc"),
             "ranks_agree": len(set(r.rank_digests)) == 1 if r.rank_digests else None,

@@ -88,7 +88,8 @@ def rerun_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
     may share none), the pairs whose stability is worth showing."""
     pairs = []
     measured = frame[frame["validation"].isna()] if "validation" in frame else frame
-    for (env, _), g in measured.groupby(["env", "profile"], sort=True):
+    measured = measured.assign(method=measured.get("method", ""))  # measured alike
+    for (env, _, _), g in measured.groupby(["env", "profile", "method"], sort=True):
         runs = list(run_order(g).sort_values().index)
         cases = {run: set(g.loc[g["run_id"] == run, "case_id"]) for run in runs}
         pair = next(((older, newer) for i in range(len(runs) - 1, 0, -1)

@@ -277,3 +277,18 @@ def gpu_noise(frame: pd.DataFrame) -> list[GpuNoise]:
             {fam: float(e["fraction_of_ceiling"].median())
              for fam, e in eff.groupby("family", sort=True)}))
     return found
+
+
+LAUNCH_BOUND = 0.8  # host seconds per step over the step's time: the GPU idles for most
+
+
+def launch_bound(main: pd.DataFrame) -> pd.DataFrame:
+    """Default-mode cases whose host spends at least LAUNCH_BOUND of the step issuing it:
+    the GPU waits for launches, so their slowdown is the host's as much as the kernels'."""
+    default = main[(main["mode"] == BASELINE_MODE) & (main["status"] == "ok")
+                   & (main["process"] == 1)]
+    if "host_share" not in default:
+        return pd.DataFrame(columns=["env", "run_id", "case_id", "host_share", "median_s"])
+    bound = default[default["host_share"] >= LAUNCH_BOUND]
+    return bound[["env", "run_id", "case_id", "host_share", "median_s"]].sort_values(
+        "host_share", ascending=False).reset_index(drop=True)

@@ -35,7 +35,7 @@ DECISION_COLUMNS = ["env", "family", "verdict", "why", "geomean_slowdown", "wors
                     "measured", "nondeterministic_by_default", "default_measured",
                     "unsupported", "noisy", "worst_case", "runs"]
 CASE_COLUMNS = ["env", "run_id", "case_id", "family", "numerics", "status", "slowdown",
-                "slowdown_low", "slowdown_high", "median_s_base", "median_s_mode",
+                "slowdown_low", "slowdown_high", "unstable", "median_s_base", "median_s_mode",
                 "throughput_base", "work_unit", "distinct_digests_base", "distinct_digests_mode",
                 "max_ulp_diff_base", "error_vs_float64_base", "noisy_base", "message"]
 ENV_COLUMNS = ["env", "gpu", "torch", "driver", "cuda", "cudnn", "commit", "runs"]
@@ -157,6 +157,12 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
                  "mode (agrees is empty where nothing was measured or the doc says nothing "
                  "of the variant on CUDA).</p>",
                  _csv_link(shown, folder, f"{stem}-doc.csv"), table_html(shown)]
+    if len(f.unstable):
+        body += ["<h2>Unstable across runs</h2>", '<p class="note">Cases whose slowdown in '
+                 "one run lies outside another run's interval, even widened by the spread "
+                 "between runs: never ranked as a family's worst case.</p>",
+                 _csv_link(f.unstable, folder, f"{stem}-unstable.csv"),
+                 table_html(f.unstable)]
     body += diffs_html(f, folder, stem)
     body += stability_html(f, folder, stem)
     body += ["<h2>Environments</h2>", table_html(f.environments[ENV_COLUMNS])]

@@ -315,3 +315,42 @@ def environment_diffs_md(f: Findings, what: str = "torch") -> str:
                     strict=True)],
                 "B against A": moved["change"]})))
     return "\n\n".join(parts)
+
+
+def between_runs_md(f: Findings) -> str:
+    """How far an interval must widen to hold on another run, whether it then held on runs
+    the estimate did not see, and the cases that moved beyond it anyway."""
+    lines = []
+    if f.between_runs:
+        spread = ", ".join(f"{family} {np.expm1(tau):.1%}"
+                           for family, tau in sorted(f.between_runs.items()))
+        lines.append(f"- **Between runs**: every interval is widened by the spread tau that "
+                     "pairs of runs of one GPU and profile, measured alike, showed beyond "
+                     "their own intervals (log half-width sqrt(h^2 + (1.96 tau)^2); tau per "
+                     f"family, as a share): {spread}.")
+    for c in f.coverage:
+        start = {True: "one machine start", False: "two machine starts",
+                 None: "machine starts not recorded"}[c.pair.same_start]
+        lines.append(f"- **Coverage on a pair the estimate did not use** "
+                     f"({html.escape(c.pair.run_a)} then {html.escape(c.pair.run_b)}, "
+                     f"{start}): {c.inside:.0%} of "
+                     f"{c.steady} steady cases of B inside A's widened interval (target "
+                     f"95%); {c.inside_run:.0%} inside the bootstrap's own.")
+    if len(f.launch_bound):
+        lines.append(f"- **Launch-bound**: in {len(f.launch_bound)} default-mode cases the "
+                     "host spent 80% or more of the step issuing it, so the GPU idled for "
+                     "most of it and the slowdown is the host's as much as the kernels': "
+                     + ", ".join(html.escape(c) for c in f.launch_bound["case_id"][:8])
+                     + (" ..." if len(f.launch_bound) > 8 else "") + ".")
+    if not len(f.unstable):
+        return "\n".join(lines)
+    view = pd.DataFrame({
+        "environment": f.unstable["env"], "case": f.unstable["case_id"],
+        "slowdown range": [f"{_x(lo)}-{_x(hi)}" for lo, hi in
+                           zip(f.unstable["low"], f.unstable["high"], strict=True)],
+        "on one machine start": f.unstable["one_start"].map(
+            {True: "yes", False: "no"}).fillna("not recorded"),
+        "runs": f.unstable["runs"]})
+    return "\n".join(lines) + ("\n\nUnstable across runs (never ranked as a worst case): "
+                               "the slowdown of one run lies outside another's widened "
+                               "interval.\n\n") + md_table(view)

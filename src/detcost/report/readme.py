@@ -50,7 +50,8 @@ def findings_markdown(f: Findings, figure_path: str) -> str:
         "batch? Deterministic mode does not promise it.", md.invariance_md(f),
         "### Across GPUs", md.gpu_differences_md(f),
         "### Across torch versions", md.environment_diffs_md(f, "torch"),
-        "### How far to trust the numbers", md.measurement_md(f), md.stability_md(f),
+        "### How far to trust the numbers", md.measurement_md(f), md.between_runs_md(f),
+        md.stability_md(f),
         md.noise_md(f), md.efficiency_md(f)]))
 
 
