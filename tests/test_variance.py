@@ -103,7 +103,8 @@ def test_digest_of_a_device_tensor_uses_the_fingerprints(monkeypatch):
 
 def test_measure_variance_of_a_deterministic_step():
     x = torch.randn(100)
-    result = measure_variance(lambda: [x * 2], repeats=4, reference=lambda first: [(x * 2).double()])
+    result = measure_variance(lambda: [x * 2], repeats=4,
+                              reference=lambda first: [(x * 2).double()])
     assert result.distinct_digests == 1 and result.max_ulp_diff == 0
     assert result.max_abs_diff == 0 and result.error_vs_float64 == 0
 
@@ -134,5 +135,6 @@ def test_variance_needs_two_repeats():
 def test_outputs_of_another_shape_than_the_reference_have_no_error():
     """A detector keeps another number of boxes in float64: no error, rather than a crash."""
     x = torch.ones(3)
-    result = measure_variance(lambda: [x], repeats=2, reference=lambda first: [torch.ones(5).double()])
+    result = measure_variance(lambda: [x], repeats=2,
+                              reference=lambda first: [torch.ones(5).double()])
     assert result.error_vs_float64 is None and relative_error(x, torch.ones(5)) is None
