@@ -24,10 +24,11 @@ def execute(args: argparse.Namespace) -> int:
         table.add_row(w.name, w.family, ",".join(w.passes), params, w.description)
     out.print(table)
     modes = Table(title="Modes")
-    modes.add_column("name")
-    modes.add_column("knobs")
+    for col in ("name", "knobs", "runs on"):
+        modes.add_column(col)
     for m in MODES.values():
-        modes.add_row(m.name, m.description + (" [GPU only]" if m.gpu_only else ""))
+        modes.add_row(m.name, m.description + (" [GPU only]" if m.gpu_only else ""),
+                      ", ".join(m.families) or "every family")
     out.print(modes)
     out.print(f"Built-in profiles: {', '.join(BUILTIN)}")
     out.print("Your own step: --workload path/to/file.py:NAME (or package.module:NAME), or "

@@ -97,6 +97,16 @@ def _figures(f: Findings) -> list:
             figures.accuracy_vs_throughput(f.main), *shared]
 
 
+def _section(title: str, note: str, table: pd.DataFrame, folder: Path, csv_name: str,
+             keys: pd.Series | None = None) -> list[str]:
+    """A titled table with its note and its CSV; nothing where the table is empty. `note`
+    is the page's own HTML, never text from results."""
+    if not len(table):
+        return []
+    return [f"<h2>{html.escape(title)}</h2>", *([f'<p class="note">{note}</p>'] if note else []),
+            _csv_link(table, folder, csv_name), table_html(table, keys)]
+
+
 def _csv_link(table: pd.DataFrame, folder: Path, name: str) -> str:
     write_text(folder / name, csv_safe(table).to_csv(index=False))
     return f'<a class="csv" href="{html.escape(name)}" download>CSV</a>'
@@ -126,43 +136,31 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
         body.append("<p>No comparison: run both the default and the deterministic mode.</p>")
     body.append("<h2>Figures</h2>")
     body += [figure_div(fig, f"{stem}-fig{i}") for i, fig in enumerate(_figures(f))]
-    if len(f.validation):
-        body += ["<h2>Timer validation</h2>", '<p class="note">The suite\'s timer against '
-                 "CUDA events (and triton's do_bench, which flushes L2 before every call) on "
-                 "the same steps, in one process.</p>",
-                 _csv_link(f.validation, folder, f"{stem}-validation.csv"),
-                 table_html(f.validation)]
-    if len(f.comparison):
-        cases = f.comparison[CASE_COLUMNS]
-        keys = f.comparison.apply(filter_key, axis=1)
-        body += ["<h2>Cases</h2>", _csv_link(cases, folder, f"{stem}-cases.csv"),
-                 table_html(cases, keys)]
-    if len(f.kernel_growth):
-        body += ["<h2>Where the time went</h2>", '<p class="note">Model steps profiled with '
-                 "torch.profiler in both modes: per case, the five kernels (or ops) whose "
-                 "time per step grew the most under deterministic mode, and their share of "
-                 "the step's growth.</p>",
-                 _csv_link(f.kernel_growth, folder, f"{stem}-kernels.csv"),
-                 table_html(f.kernel_growth)]
-    if len(f.claims):
-        body += ["<h2>Claims, tested</h2>", '<p class="note">Common claims about '
-                 "determinism, each judged from the records of every run: the verdict, the "
-                 "figures behind it, and cases that show it.</p>",
-                 _csv_link(f.claims, folder, f"{stem}-claims.csv"), table_html(f.claims)]
-    if len(f.doc):
-        shown = f.doc.assign(cases=f.doc["cases"].map(lambda c: ", ".join(c[:2])))
-        body += ["<h2>Torch's own list against what it does</h2>", '<p class="note">Each op '
-                 "that <code>torch.use_deterministic_algorithms</code>'s doc names, as the "
-                 "running torch states it, against what its workload did in deterministic "
-                 "mode (agrees is empty where nothing was measured or the doc says nothing "
-                 "of the variant on CUDA).</p>",
-                 _csv_link(shown, folder, f"{stem}-doc.csv"), table_html(shown)]
-    if len(f.unstable):
-        body += ["<h2>Unstable across runs</h2>", '<p class="note">Cases whose slowdown in '
-                 "one run lies outside another run's interval, even widened by the spread "
-                 "between runs: never ranked as a family's worst case.</p>",
-                 _csv_link(f.unstable, folder, f"{stem}-unstable.csv"),
-                 table_html(f.unstable)]
+    doc = f.doc.assign(cases=f.doc["cases"].map(lambda c: ", ".join(c[:2])))
+    sections = [
+        ("Timer validation", "The suite's timer against CUDA events (and triton's do_bench, "
+         "which flushes L2 before every call) on the same steps, in one process.",
+         f.validation, "validation", None),
+        ("Cases", "", f.comparison[CASE_COLUMNS] if len(f.comparison) else f.comparison,
+         "cases", f.comparison.apply(filter_key, axis=1) if len(f.comparison) else None),
+        ("Where the time went", "Model steps profiled with torch.profiler in both modes: "
+         "per case, the five kernels (or ops) whose time per step grew the most under "
+         "deterministic mode, and their share of the step's growth.", f.kernel_growth,
+         "kernels", None),
+        ("Claims, tested", "Common claims about determinism, each judged from the records "
+         "of every run: the verdict, the figures behind it, and cases that show it.",
+         f.claims, "claims", None),
+        ("Torch's own list against what it does", "Each op that "
+         "<code>torch.use_deterministic_algorithms</code>'s doc names, as the running torch "
+         "states it, against what its workload did in deterministic mode (agrees is empty "
+         "where nothing was measured or the doc says nothing of the variant on CUDA).",
+         doc, "doc", None),
+        ("Unstable across runs", "Cases whose slowdown in one run lies outside another "
+         "run's interval, even widened by the spread between runs: never ranked as a "
+         "family's worst case.", f.unstable, "unstable", None),
+    ]
+    for title, note, table, name, keys in sections:
+        body += _section(title, note, table, folder, f"{stem}-{name}.csv", keys)
     body += diffs_html(f, folder, stem)
     body += stability_html(f, folder, stem)
     body += ["<h2>Environments</h2>", table_html(f.environments[ENV_COLUMNS])]
