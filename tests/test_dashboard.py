@@ -87,3 +87,15 @@ def test_filters_hide_points_and_rows(site):
         assert browser.errors(driver) == []
     finally:
         driver.quit()
+
+
+def test_a_rebuild_drops_the_pages_of_environments_no_longer_measured(two_gpu_results):
+    from conftest import write_synthetic_run
+
+    out = two_gpu_results / "dashboard"
+    write_synthetic_run(two_gpu_results / "raw" / "c", "GPU-C", "run-c")
+    build_dashboard(compute_findings(load([two_gpu_results / "raw"])), out)
+    assert (out / "gpu-c-torch-2-11-0.html").exists()
+    build_dashboard(compute_findings(load([two_gpu_results / "raw" / "a"])), out)
+    assert not (out / "gpu-c-torch-2-11-0.html").exists()
+    assert not list(out.glob("gpu-c-*.csv")) and (out / "gpu-a-torch-2-11-0.html").exists()

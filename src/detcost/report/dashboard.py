@@ -14,7 +14,7 @@ from plotly.offline import get_plotlyjs
 
 from ..analysis.findings import Findings
 from . import figures, trust_figures
-from .files import write_text
+from .files import recording, write_text
 from .html import (
     FILTER_KEYS,
     STYLE,
@@ -210,7 +210,17 @@ def stability_html(f: Findings, folder: Path, stem: str) -> list[str]:
 
 
 def build_dashboard(f: Findings, out: Path) -> Path:
-    """Write the whole site under `out`; return the index."""
+    """Write the whole site under `out`; return the index. Pages and tables of an earlier
+    build that this one did not write again (an environment no longer measured) go."""
+    with recording() as written:
+        index = _build(f, out)
+    for stale in [*out.glob("*.html"), *out.glob("*.csv")]:
+        if stale.resolve() not in written:
+            stale.unlink()
+    return index
+
+
+def _build(f: Findings, out: Path) -> Path:
     write_text(out / PLOTLY_FILE, get_plotlyjs())
     write_text(out / FILTER_FILE, filter_script())
     write_text(out / STYLE_FILE, STYLE)
