@@ -132,9 +132,12 @@ def test_a_bad_file_does_not_hide_the_others(tmp_path):
 def test_a_worker_failing_before_any_case_blames_none(tmp_path, tiny_profile):
     profile = load_profile(str(tiny_profile))
     out = tmp_path / "run"
-    with pytest.raises(DetcostError, match=r"failed before its first case.*Wrong expression"):
+    bench = tmp_path / "bench"  # a benchmarks folder whose plugin cannot load
+    bench.mkdir()
+    (bench / "conftest.py").write_text('raise ImportError("the plugin is broken here")\n')
+    with pytest.raises(DetcostError, match=r"failed before its first case.*plugin is broken"):
         runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r"),
-                   options=runner.RunOptions(keyword="scatter and ("))
+                   bench_dir=bench)
     path = out / "default.jsonl"
     assert not path.exists() or read_run_file(path)[1] == []
 

@@ -93,3 +93,13 @@ def test_sample_takes_runnable_cases_of_every_family():
 def test_case_skips_passes_the_workload_lacks():
     case = make_case("bincount", {}, "fwdbwd", "float32", "highest")
     assert "no fwdbwd pass" in case.skip_reason()
+
+
+def test_a_workload_profile_keeps_every_measure_setting():
+    from detcost.measuring import Measure
+    from detcost.profile import workloads_profile_text
+
+    measure = Measure(target=0.01, kernel_tables=False,
+                      families=(("model", (("max_time_s", 2.0), ("min_round_ms", 100.0))),))
+    again = parse_profile(workloads_profile_text(["scatter_add"], measure), "user.toml")
+    assert again.measure == measure

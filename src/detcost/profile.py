@@ -169,10 +169,11 @@ def workloads_profile_text(specs: list[str] | tuple[str, ...], measure: Measure)
     in float32 (PyTorch's default matmul precision) and bfloat16, measured as `measure`."""
     settings = measure.describe()
     lines = ['name = "user"', "[measure]"]
-    lines += [f"{key} = {value}" for key, value in settings.items() if key != "families"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()
+              if key != "families"]  # JSON's numbers and booleans are TOML's
     for family, own in settings["families"].items():
         lines += [f"[measure.family.{json.dumps(family)}]",
-                  *(f"{key} = {value}" for key, value in own.items())]
+                  *(f"{key} = {json.dumps(value)}" for key, value in own.items())]
     for spec in specs:
         w = get_workload(spec)
         dtypes = [d for d in ("float32", "bfloat16") if d in w.dtypes] or list(w.dtypes[:1])
