@@ -80,3 +80,37 @@ def test_a_later_nccl_run_adds_its_slowdown_without_hiding_deterministic_mode(tm
     assert table.loc["deterministic", "slowdown"] == pytest.approx(2.0)
     assert table.loc["nccl-ring", "slowdown"] == pytest.approx(3.0)
     assert table.loc["default", "throughput"] == pytest.approx(1.0)  # one default row
+
+
+SLOWER = """
+name = "slower"
+[measure]
+rounds = 5
+min_round_ms = 20.0
+warmup_ms = 20.0
+max_warmup_ms = 200.0
+target = 0.001
+max_time_s = 0.5
+repeats = 2
+[defaults]
+dtypes = ["float32"]
+precisions = ["highest"]
+passes = ["fwd"]
+[[cases]]
+workload = "collective"
+params = { op = ["all_reduce", "reduce_scatter", "all_gather"], mb = 4 }
+"""
+
+
+@pytest.mark.slow
+def test_ranks_run_the_same_steps_under_slower_settings(tmp_path):
+    # Each rank timed on its own would warm up, iterate and stop its rounds at its own
+    # counts, and a collective would then wait for ever for the rank that stopped first.
+    profile = tmp_path / "slower.toml"
+    profile.write_text(SLOWER)
+    done = run_cli("run", "--profile", str(profile), "--mode", "default", "--out",
+                   str(tmp_path), "--run-id", "s", "--case-timeout", "120")
+    assert done.returncode == 0, done.stderr[-3000:]
+    _, records = read_run_file(tmp_path / "raw" / "s" / "default.jsonl")
+    assert [r.status for r in records] == ["ok"] * 3, [r.message for r in records]
+    assert all(r.stopped in ("precise", "time cap") for r in records)
