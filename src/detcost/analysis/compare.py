@@ -39,6 +39,8 @@ def per_mode(frame: pd.DataFrame) -> pd.DataFrame:
             "max_rel_diff": float(ok["max_rel_diff"].max()) if len(ok) else 0.0,
             "same_digest_across": bool(ok["digest"].nunique() <= 1),
             "machines": tuple(sorted(set(ok["machine"].dropna()))) if "machine" in ok else (),
+            "host_share": (float(ok["host_share"].median())
+                           if len(ok) and "host_share" in ok else np.nan),
         })
     return pd.DataFrame(rows)
 
@@ -53,7 +55,8 @@ _COMPARISON = [*_COMPARISON_CASE, "mode", "baseline", "status", "message", "slow
                "distinct_digests_mode", "repeats_base", "max_ulp_diff_base",
                "max_rel_diff_base", "max_ulp_diff_mode", "error_vs_float64_base",
                "error_vs_float64_mode", "digest_base", "digest_mode", "status_base",
-               "status_mode", "raised_op_mode", "excluded_backend_mode", "same_machine"]
+               "status_mode", "raised_op_mode", "excluded_backend_mode", "same_machine",
+               "host_share_base"]
 
 def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                   baseline: str = BASELINE_MODE, seed: int = 0) -> pd.DataFrame:
@@ -80,6 +83,8 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
         merged[f"excluded_backend{side}"] = (merged[f"excluded_backend{side}"]
                                              .fillna(False).astype(bool))
         merged[f"raised_op{side}"] = merged[f"raised_op{side}"].fillna("")
+        if f"host_share{side}" not in merged:  # records from before host times
+            merged[f"host_share{side}"] = np.nan
     both_ok = (merged["status_base"] == "ok") & (merged["status_mode"] == "ok")
     merged["slowdown"] = np.where(both_ok, merged["median_s_mode"] / merged["median_s_base"],
                                   np.nan)

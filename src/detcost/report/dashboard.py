@@ -35,7 +35,8 @@ DECISION_COLUMNS = ["env", "family", "verdict", "why", "geomean_slowdown", "wors
                     "measured", "nondeterministic_by_default", "default_measured",
                     "unsupported", "noisy", "worst_case", "runs"]
 CASE_COLUMNS = ["env", "run_id", "case_id", "family", "numerics", "status", "slowdown",
-                "slowdown_low", "slowdown_high", "unstable", "median_s_base", "median_s_mode",
+                "slowdown_low", "slowdown_high", "unstable", "host_share_base", "median_s_base",
+                "median_s_mode",
                 "throughput_base", "work_unit", "distinct_digests_base", "distinct_digests_mode",
                 "max_ulp_diff_base", "error_vs_float64_base", "noisy_base", "message"]
 ENV_COLUMNS = ["env", "gpu", "torch", "driver", "cuda", "cudnn", "commit", "runs"]
