@@ -44,12 +44,15 @@ class Mode:
     # (None: not a column there).
     colour: str = "#7f7f7f"
     knob_column: int | None = None
+    # Whether its first process takes kernel tables (torch.profiler): only the two modes
+    # whose kernels are compared ("where the time went"); elsewhere they cost time, unread.
+    kernel_tables: bool = False
 
 
 MODES: dict[str, Mode] = {
     m.name: m
     for m in (
-        Mode("default", "PyTorch's own defaults", colour="#7f7f7f"),
+        Mode("default", "PyTorch's own defaults", colour="#7f7f7f", kernel_tables=True),
         Mode(
             "deterministic",
             "every determinism knob on: use_deterministic_algorithms, cuDNN deterministic, "
@@ -57,7 +60,7 @@ MODES: dict[str, Mode] = {
             use_deterministic_algorithms=True,
             cudnn_deterministic=True,
             cublas_workspace_config=CUBLAS_WORKSPACE,
-            colour="#2ca02c", knob_column=5,
+            colour="#2ca02c", knob_column=5, kernel_tables=True,
         ),
         Mode(
             "deterministic-nofill",
