@@ -60,3 +60,12 @@ def test_nondeterministic_by_default_counts_over_what_default_mode_measured(tmp_
     assert (scatter["nondeterministic_by_default"], scatter["default_measured"],
             scatter["measured"]) == (1, 2, 1)
     assert (summary["nondeterministic_by_default"] <= summary["default_measured"]).all()
+
+
+def test_a_family_without_a_steady_case_names_no_worst():
+    row = pd.Series({"measured": 3, "geomean_slowdown": 1.3, "worst_slowdown": float("nan"),
+                     "worst_case": "", "nondeterministic_by_default": 0,
+                     "default_measured": 3, "unsupported": 0, "backend_excluded": 0})
+    verdict, why = recommend(row, 1.10)
+    assert verdict == "over budget" and "nan" not in why
+    assert "no case steady enough in both modes to name the worst" in why

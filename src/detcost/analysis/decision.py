@@ -19,7 +19,9 @@ def recommend(row: pd.Series, budget: float) -> tuple[str, str]:
                     "these cases: run both to compare")
         return "no data", "no case ran in both modes"
     geo, worst = row["geomean_slowdown"], row["worst_slowdown"]
-    cost = f"{(geo - 1) * 100:+.0f}% geometric mean, worst {worst:.2f}x ({row['worst_case']})"
+    cost = f"{(geo - 1) * 100:+.0f}% geometric mean, " + (
+        f"worst {worst:.2f}x ({row['worst_case']})" if worst == worst
+        else "no case steady enough in both modes to name the worst")
     buys = ("default mode was not reproducible in "
             f"{row['nondeterministic_by_default']} of {row['default_measured']} cases"
             if row["nondeterministic_by_default"] else
@@ -38,7 +40,7 @@ def recommend(row: pd.Series, budget: float) -> tuple[str, str]:
                 "(no deterministic kernel): replace those ops or use warn_only=True; "
                 f"elsewhere {cost}; {buys}{excluded}")
     buys += excluded
-    if geo <= budget and worst <= budget:
+    if geo <= budget and (worst != worst or worst <= budget):
         return "ship", f"within your {over} budget: {cost}; {buys}"
     if geo <= budget:
         return "ship, watch the worst case", f"typical cost within {over}, but {cost}; {buys}"
