@@ -52,8 +52,10 @@ def _start_run(tmp_path: Path, tiny_profile: Path) -> tuple[subprocess.Popen, Pa
         text=True, cwd=tmp_path)
     deadline = time.time() + 180
     while not pid_file.exists() or not pid_file.read_text():
-        assert parent.poll() is None, parent.communicate()
-        assert time.time() < deadline, "the worker never started its first case"
+        if parent.poll() is not None or time.time() > deadline:
+            parent.kill()
+            _, err = parent.communicate()
+            pytest.fail(f"the worker never started its first case: {err[-2000:]}")
         time.sleep(0.2)
     return parent, pid_file
 
@@ -65,7 +67,14 @@ def test_a_signal_to_the_parent_stops_its_worker_before_the_lock_is_released(
     parent, pid_file = _start_run(tmp_path, tiny_profile)
     worker = int(pid_file.read_text())
     parent.send_signal(sig)
-    _, err = parent.communicate(timeout=60)
+    try:
+        _, err = parent.communicate(timeout=60)
+    finally:  # never leave a run behind, whatever failed
+        if parent.poll() is None:
+            parent.kill()
+            parent.communicate()
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)
     assert parent.returncode == 2 and "Traceback" not in err
     assert "interrupted; records written so far are kept" in err
     assert not _alive(worker)  # stopped before the parent let go of the run

@@ -55,13 +55,17 @@ def _raise_stopped(signum, frame) -> None:
 
 @contextlib.contextmanager
 def terminated_as_interrupt() -> Iterator[None]:
-    """While running, SIGTERM raises Stopped (a KeyboardInterrupt), as SIGINT does."""
+    """While running, SIGTERM and SIGINT raise Stopped (a KeyboardInterrupt). SIGINT is
+    taken explicitly: a process started in the background begins with it ignored, and
+    `kill -INT` must still stop the run and its workers."""
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_stopped)
+        previous = {sig: signal.signal(sig, _raise_stopped)
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
     except ValueError:  # not the main thread: leave signals as they are
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
