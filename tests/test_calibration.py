@@ -64,4 +64,6 @@ def test_a_step_the_host_spends_issuing_is_launch_bound(tmp_path):
                              {"mode": "default", "case_id": "gpu", "host_s": 0.1}])
     bound = launch_bound(load([tmp_path]))
     assert list(bound["case_id"]) == ["launch"]
+    on_cpu = load([tmp_path]).assign(gpu="CPU")  # every CPU step is the host's
+    assert launch_bound(on_cpu).empty
     assert isinstance(bound, pd.DataFrame)

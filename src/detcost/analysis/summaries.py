@@ -285,8 +285,9 @@ LAUNCH_BOUND = 0.8  # host seconds per step over the step's time: the GPU idles 
 def launch_bound(main: pd.DataFrame) -> pd.DataFrame:
     """Default-mode cases whose host spends at least LAUNCH_BOUND of the step issuing it:
     the GPU waits for launches, so their slowdown is the host's as much as the kernels'."""
+    # on a CPU every step is the host's: launch-bound means a GPU left waiting
     default = main[(main["mode"] == BASELINE_MODE) & (main["status"] == "ok")
-                   & (main["process"] == 1)]
+                   & (main["process"] == 1) & (main["gpu"] != "CPU")]
     if "host_share" not in default:
         return pd.DataFrame(columns=["env", "run_id", "case_id", "host_share", "median_s"])
     bound = default[default["host_share"] >= LAUNCH_BOUND]
