@@ -38,11 +38,12 @@ def _runs(folder, shifts, cases=30, unstable=None):
 def test_the_spread_between_runs_is_estimated_and_checked_on_a_pair_left_out(tmp_path):
     _runs(tmp_path, [0.0, 0.03, 0.0, 0.03])
     measured = load([tmp_path])
-    pairs = calibration.run_pairs(measured)
+    calibrated = calibration.calibrate(measured)
+    pairs = calibrated.pairs
     assert [(p.run_a, p.run_b) for p in pairs] == [("r0", "r1"), ("r1", "r2"), ("r2", "r3")]
-    spread = calibration.between_runs(measured)
+    spread = calibrated.spread
     assert spread["all"] == pytest.approx(math.log(1.03) / 1.959964, rel=0.2)
-    coverage = calibration.held_out_coverage(measured)
+    coverage = calibrated.coverage
     assert all(c.inside_run < 0.5 for c in coverage)  # the bootstrap alone misses the shift
     assert all(c.inside == 1.0 for c in coverage)  # the widened interval holds it
 

@@ -10,19 +10,17 @@ where h is the bootstrap's own log half-width and tau the family's extra spread 
 runs: the least that puts COVERAGE of the pairs' steady cases inside A's widened interval
 (each case needs sqrt(z**2 - h**2) / Z, z = log(B/A); tau is their COVERAGE quantile). A
 family with few cases takes the pooled estimate. The estimate can leave a pair out, so that
-its coverage is measured on runs it did not see."""
+its coverage is measured on runs it did not see. Each pair's rows are compared once
+(`calibrate`), and every figure here is drawn from them."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .select import run_order
-from .stability import compare_runs
+from .stability import RunPair, compare_runs, run_pairs
 
 Z = 1.959964
 COVERAGE = 0.95  # the share of an independent run's steady cases an interval must hold
@@ -30,43 +28,16 @@ FEW = 20  # a family with fewer cases in the pairs takes the pooled estimate
 POOLED = "all"
 
 
-@dataclass(frozen=True)
-class RunPair:
-    env: str
-    run_a: str
-    run_b: str
-    same_start: bool | None  # None: a header predates machine ids
-
-
-def run_pairs(measured: pd.DataFrame) -> list[RunPair]:
-    """Every two consecutive runs of one profile, measured alike, in one environment, that
-    share a case."""
-    pairs = []
-    for (env, _, _), g in measured.assign(method=measured.get("method", "")).groupby(
-            ["env", "profile", "method"], sort=True):
-        runs = list(run_order(g).sort_values().index)
-        cases = {run: set(g.loc[g["run_id"] == run, "case_id"]) for run in runs}
-        machines = {run: set(g.loc[g["run_id"] == run, "machine"].dropna()) for run in runs}
-        for older, newer in itertools.pairwise(runs):
-            if cases[older] & cases[newer]:
-                known = machines[older] and machines[newer]
-                pairs.append(RunPair(str(env), older, newer,
-                                     bool(machines[older] & machines[newer]) if known
-                                     else None))
-    return pairs
-
-
-def pair_rows(measured: pd.DataFrame, pairs: Iterable[RunPair]) -> pd.DataFrame:
-    """compare_runs of each pair, its steady cases measured in both, with the log ratio and
-    the log half-width of A's own interval."""
+def pair_rows(measured: pd.DataFrame, pairs: list[RunPair]) -> pd.DataFrame:
+    """compare_runs of each pair (every case both measured), keyed by `pair`, with the log
+    ratio and the log half-width of A's own interval."""
     parts = []
     for p in pairs:
         both = measured[(measured["env"] == p.env) & measured["run_id"].isin([p.run_a, p.run_b])]
         rows = compare_runs(both, p.run_a, p.run_b)
-        rows = rows[rows["steady"]].copy()
         if rows.empty:
             continue
-        rows["pair"] = f"{p.run_a} / {p.run_b}"
+        rows["pair"] = p.key
         rows["same_start"] = p.same_start
         rows["log_ratio"] = np.log(rows["slowdown_b"] / rows["slowdown_a"])
         rows["log_half"] = np.log(rows["slowdown_high_a"] / rows["slowdown_low_a"]) / 2
@@ -83,20 +54,15 @@ def _tau(rows: pd.DataFrame) -> float:
     return float(np.quantile(needed, COVERAGE))
 
 
-def between_runs(measured: pd.DataFrame, leave_out: Iterable[RunPair] = ()
-                 ) -> dict[str, float]:
-    """Per family, and pooled (POOLED), the extra spread between runs, from every pair but
-    those left out."""
-    skip = {(p.env, p.run_a, p.run_b) for p in leave_out}
-    pairs = [p for p in run_pairs(measured) if (p.env, p.run_a, p.run_b) not in skip]
-    rows = pair_rows(measured, pairs)
-    if rows.empty:
+def spread_of(steady: pd.DataFrame) -> dict[str, float]:
+    """Per family, and pooled (POOLED), the extra spread between runs of these steady
+    rows."""
+    if steady.empty:
         return {}
-    found = {POOLED: _tau(rows)}
-    for family, g in rows.groupby("family", sort=True):
-        tau = _tau(g) if len(g) >= FEW else np.nan
-        if tau == tau:
-            found[family] = tau
+    found = {POOLED: _tau(steady)}
+    for family, g in steady.groupby("family", sort=True):
+        if len(g) >= FEW:
+            found[family] = _tau(g)
     return {k: v for k, v in found.items() if v == v}
 
 
@@ -109,20 +75,30 @@ def widened(low: float, point: float, high: float, tau: float) -> tuple[float, f
     return float(point * np.exp(-below)), float(point * np.exp(above))
 
 
+def _widened_all(low, point, high, family, spread: dict[str, float]) -> list[tuple]:
+    return [widened(lo, pt, hi, spread.get(f, spread.get(POOLED, 0.0)))
+            for lo, pt, hi, f in zip(low, point, high, family, strict=True)]
+
+
 def widen(comparison: pd.DataFrame, spread: dict[str, float]) -> pd.DataFrame:
     """The comparison with every interval widened by its family's spread between runs (the
     pooled one where the family has no pair); the bootstrap's own stays as `_run`."""
+    out = comparison.assign(slowdown_low_run=comparison.get("slowdown_low"),
+                            slowdown_high_run=comparison.get("slowdown_high"))
     if comparison.empty or not spread:
-        return comparison.assign(slowdown_low_run=comparison.get("slowdown_low"),
-                                 slowdown_high_run=comparison.get("slowdown_high"))
-    out = comparison.copy()
-    out["slowdown_low_run"], out["slowdown_high_run"] = out["slowdown_low"], out["slowdown_high"]
-    pairs = [widened(lo, pt, hi, spread.get(f, spread.get(POOLED, 0.0)))
-             for lo, pt, hi, f in zip(out["slowdown_low"], out["slowdown"],
-                                      out["slowdown_high"], out["family"], strict=True)]
-    out["slowdown_low"] = [p[0] for p in pairs]
-    out["slowdown_high"] = [p[1] for p in pairs]
+        return out
+    bounds = _widened_all(out["slowdown_low"], out["slowdown"], out["slowdown_high"],
+                          out["family"], spread)
+    out["slowdown_low"] = [b[0] for b in bounds]
+    out["slowdown_high"] = [b[1] for b in bounds]
     return out
+
+
+def _inside(rows: pd.DataFrame, spread: dict[str, float]) -> list[bool]:
+    """Whether each row's B lies inside A's interval widened by `spread`."""
+    bounds = _widened_all(rows["slowdown_low_a"], rows["slowdown_a"], rows["slowdown_high_a"],
+                          rows["family"], spread)
+    return [lo <= b <= hi for (lo, hi), b in zip(bounds, rows["slowdown_b"], strict=True)]
 
 
 @dataclass(frozen=True)
@@ -136,38 +112,14 @@ class Coverage:
     inside: float  # inside the widened interval
 
 
-def held_out_coverage(measured: pd.DataFrame) -> list[Coverage]:
-    """Each pair's coverage under the spread estimated from every other pair."""
-    found = []
-    for pair in run_pairs(measured):
-        spread = between_runs(measured, leave_out=[pair])
-        rows = pair_rows(measured, [pair])
-        if rows.empty or not spread:
-            continue
-        wide = [widened(lo, pt, hi, spread.get(f, spread.get(POOLED, 0.0)))
-                for lo, pt, hi, f in zip(rows["slowdown_low_a"], rows["slowdown_a"],
-                                         rows["slowdown_high_a"], rows["family"],
-                                         strict=True)]
-        inside = [lo <= b <= hi for (lo, hi), b in zip(wide, rows["slowdown_b"], strict=True)]
-        found.append(Coverage(pair, len(rows), float(rows["inside_a"].mean()),
-                              float(np.mean(inside))))
-    return found
-
-
-def unstable_cases(measured: pd.DataFrame, spread: dict[str, float]) -> pd.DataFrame:
+def _unstable(steady: pd.DataFrame, spread: dict[str, float]) -> pd.DataFrame:
     """Cases whose slowdown in one run lies outside another run's widened interval: named
     "unstable across runs" with the range of their slowdowns, and whether the runs were on
     one machine start."""
     columns = ["env", "case_id", "family", "low", "high", "runs", "one_start"]
-    rows = pair_rows(measured, run_pairs(measured))
-    if rows.empty:
+    if steady.empty:
         return pd.DataFrame(columns=columns)
-    bounds = [widened(lo, pt, hi, spread.get(f, spread.get(POOLED, 0.0)))
-              for lo, pt, hi, f in zip(rows["slowdown_low_a"], rows["slowdown_a"],
-                                       rows["slowdown_high_a"], rows["family"], strict=True)]
-    rows["outside"] = [not lo <= b <= hi for (lo, hi), b in zip(bounds, rows["slowdown_b"],
-                                                                strict=True)]
-    moved = rows[rows["outside"]]
+    moved = steady[[not inside for inside in _inside(steady, spread)]]
     found = []
     for (env, case), g in moved.groupby(["env_a", "case_id"], sort=True):
         values = [*g["slowdown_a"], *g["slowdown_b"]]
@@ -179,3 +131,45 @@ def unstable_cases(measured: pd.DataFrame, spread: dict[str, float]) -> pd.DataF
                       "one_start": (None if g["same_start"].isna().any()
                                     else bool(g["same_start"].all()))})
     return pd.DataFrame(found, columns=columns)
+
+
+def _of(rows: pd.DataFrame, pair: RunPair) -> pd.Series:
+    """Which rows are this pair's (a run spread over two GPU models is two environments)."""
+    return (rows["pair"] == pair.key) & (rows["env_a"] == pair.env)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Every pair of runs, compared once, and what follows from them."""
+
+    pairs: list[RunPair] = field(default_factory=list)
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # every pair's cases (pair_rows)
+    spread: dict[str, float] = field(default_factory=dict)  # from every pair
+    coverage: list[Coverage] = field(default_factory=list)  # each pair, left out
+    unstable: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def rows_of(self, pair: RunPair) -> pd.DataFrame:
+        """compare_runs of one pair, as the calibration computed it."""
+        if self.rows.empty:
+            return self.rows
+        return self.rows[_of(self.rows, pair)].drop(
+            columns=["pair", "same_start", "log_ratio", "log_half"])
+
+
+def calibrate(measured: pd.DataFrame) -> Calibration:
+    """The spread between runs from every pair's steady cases, each pair's coverage under
+    the spread of the others, and the cases that moved beyond their widened interval."""
+    pairs = run_pairs(measured)
+    rows = pair_rows(measured, pairs)
+    if rows.empty:
+        return Calibration(pairs, rows)
+    steady = rows[rows["steady"]]
+    spread = spread_of(steady)
+    coverage = []
+    for pair in pairs:
+        mine = steady[_of(steady, pair)]
+        others = spread_of(steady[~_of(steady, pair)])
+        if len(mine) and others:
+            coverage.append(Coverage(pair, len(mine), float(mine["inside_a"].mean()),
+                                     float(np.mean(_inside(mine, others)))))
+    return Calibration(pairs, rows, spread, coverage, _unstable(steady, spread))

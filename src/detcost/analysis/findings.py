@@ -10,20 +10,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..budget import DEFAULT_BUDGET
-from .calibration import (
-    Coverage,
-    between_runs,
-    held_out_coverage,
-    unstable_cases,
-    widen,
-)
+from .calibration import Calibration, Coverage, calibrate, widen
 from .claims import judge
 from .compare import across_machines, across_processes, compare_modes, current_comparisons
 from .decision import decision_table
 from .diff import EnvironmentDiff, environment_diffs
 from .doc import doc_against_behaviour
 from .select import latest
-from .stability import compare_runs, rerun_pairs, stability
+from .stability import rerun_pairs, stability
 from .summaries import (
     GpuDifferences,
     GpuNoise,
@@ -133,22 +127,29 @@ class Findings:
         return dataclasses.replace(self, **changed)
 
 
-def _stability_pairs(measured: pd.DataFrame) -> list[StabilityPair]:
-    pairs = []
-    for env, run_a, run_b in rerun_pairs(measured):
-        pair = measured[measured["run_id"].isin([run_a, run_b]) & (measured["env"] == env)]
-        rows = compare_runs(pair, run_a, run_b)
-        summary, disagree = stability(pair, run_a, run_b, rows=rows)
-        pairs.append(StabilityPair(env, run_a, run_b, rows, summary, disagree))
-    return pairs
+def _stability_pairs(measured: pd.DataFrame, calibration: Calibration
+                     ) -> list[StabilityPair]:
+    """The newest pair of each profile, from the rows the calibration compared."""
+    newest = set(rerun_pairs(measured))
+    found = []
+    for p in calibration.pairs:
+        if (p.env, p.run_a, p.run_b) not in newest:
+            continue
+        both = measured[measured["run_id"].isin([p.run_a, p.run_b]) & (measured["env"] == p.env)]
+        rows = calibration.rows_of(p)
+        if rows.empty:
+            continue  # no case both runs measured in both modes: nothing to say
+        summary, disagree = stability(both, p.run_a, p.run_b, rows=rows)
+        found.append(StabilityPair(p.env, p.run_a, p.run_b, rows, summary, disagree))
+    return found
 
 
 def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> Findings:
     """Every table of every view, from the records of a results tree."""
     measured = records[records["validation"].isna()]  # every run, for views that pick pairs
     main = latest(measured)
-    spread = between_runs(measured)
-    unstable = unstable_cases(measured, spread)
+    calibration = calibrate(measured)
+    spread, unstable = calibration.spread, calibration.unstable
     comparison = _marked(widen(compare_modes(main), spread), unstable)
     knobs = _marked(widen(current_comparisons(measured), spread), unstable)
     checked = pd.concat([records[records["validation"].notna()], main])
@@ -167,9 +168,10 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
         invariance=batch_invariance(main), kernel_growth=kernel_growth(main),
         gpu_differences=gpu_differences(comparison), timer_checks=timer_checks(checked),
         gpu_noise=gpu_noise(checked), noisy=noisy, noisy_short_share=short,
-        below_ceiling=below_ceiling(checked), stability=_stability_pairs(measured),
+        below_ceiling=below_ceiling(checked),
+        stability=_stability_pairs(measured, calibration),
         environment_diffs=environment_diffs(comparison), between_runs=spread,
-        coverage=held_out_coverage(measured), unstable=unstable,
+        coverage=calibration.coverage, unstable=unstable,
         launch_bound=launch_bound(main))
 
 

@@ -3,6 +3,8 @@ versions), how often one lands inside the other's rerun interval, and the regres
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -82,22 +84,54 @@ def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINI
     disagree = both[~both["inside_a"]].sort_values("abs_log_ratio", ascending=False)
     return summary, disagree
 
-def rerun_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """(environment, older run, newer run): per profile and environment, the newest run and
-    the newest run before it that measured a case in common (runs of a profile cut with -k
-    may share none), the pairs whose stability is worth showing."""
-    pairs = []
+@dataclass(frozen=True)
+class RunPair:
+    """Two runs of one profile, measured alike, in one environment: the newer (B) and the
+    newest earlier one (A) that measured a case in common."""
+
+    env: str
+    run_a: str
+    run_b: str
+    same_start: bool | None  # None: a header predates machine ids
+
+    @property
+    def key(self) -> str:
+        return f"{self.run_a} / {self.run_b}"
+
+
+def _pairs_by_group(frame: pd.DataFrame) -> list[list[RunPair]]:
+    """Per environment, profile and measure settings: each run paired with the newest run
+    before it that shares a case (runs of a profile cut with -k may share none)."""
     measured = frame[frame["validation"].isna()] if "validation" in frame else frame
     measured = measured.assign(method=measured.get("method", ""))  # measured alike
+    groups = []
     for (env, _, _), g in measured.groupby(["env", "profile", "method"], sort=True):
         runs = list(run_order(g).sort_values().index)
         cases = {run: set(g.loc[g["run_id"] == run, "case_id"]) for run in runs}
-        pair = next(((older, newer) for i in range(len(runs) - 1, 0, -1)
-                     for newer in [runs[i]] for older in reversed(runs[:i])
-                     if cases[older] & cases[newer]), None)
-        if pair:
-            pairs.append((str(env), *pair))
-    return pairs
+        machines = {run: set(g.loc[g["run_id"] == run, "machine"].dropna()) for run in runs}
+        pairs = []
+        for i, newer in enumerate(runs):
+            older = next((o for o in reversed(runs[:i]) if cases[o] & cases[newer]), None)
+            if older is None:
+                continue
+            known = machines[older] and machines[newer]
+            pairs.append(RunPair(str(env), older, newer,
+                                 bool(machines[older] & machines[newer]) if known else None))
+        groups.append(pairs)
+    return groups
+
+
+def run_pairs(frame: pd.DataFrame) -> list[RunPair]:
+    """Every run paired with the newest earlier run of its profile that shares a case."""
+    return [p for pairs in _pairs_by_group(frame) for p in pairs]
+
+
+def rerun_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(environment, older run, newer run): per profile and environment, the newest such
+    pair, the one whose stability is worth showing."""
+    return [(p.env, p.run_a, p.run_b) for pairs in _pairs_by_group(frame) if pairs
+            for p in pairs[-1:]]
+
 
 def regressions(rows: pd.DataFrame, fail_slowdown: float | None,
                 fail_time: float | None) -> pd.DataFrame:
