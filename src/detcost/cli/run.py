@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,10 +18,6 @@ from ..runs.folder import new_run_id
 from ..runs.request import PlannedRun, RunRequest, perform, plan, portable
 from . import views
 
-CPU_NOTE = ("No CUDA GPU here: running {what} on the CPU to check that the flow works, in the "
-            "modes whose knobs act on a CPU unless --mode names others. CPU timings say "
-            "nothing about deterministic mode on a GPU.")
-
 
 def request_of(args: argparse.Namespace) -> RunRequest:
     return RunRequest(
@@ -37,9 +32,8 @@ def execute(args: argparse.Namespace) -> int:
     request = request_of(args)
     if args.executor:
         return _submit(args, request)
-    deadline = time.time() + request.time_limit_s if request.time_limit_s else None
     planned = plan(request)
-    cpu_note(planned.cuda, planned.request.profile, planned.profile.name)
+    views.cpu_note(planned.cuda, planned.request.profile, planned.profile.name)
     views.console.print(
         f"detcost {__version__}: profile [bold]{escape(planned.profile.name)}[/bold] "
         f"({len(planned.profile.cases)} cases), modes {', '.join(planned.modes)}, "
@@ -55,7 +49,7 @@ def execute(args: argparse.Namespace) -> int:
                 tasks[mode] = bar.add_task(f"{mode:>20}", total=total, case="")
             bar.update(tasks[mode], completed=done, total=total, case=escape(last[:60]))
 
-        result = perform(planned, progress, deadline)
+        result = perform(planned, progress)
     views.outcomes(result.outcomes)
     if result.stopped:
         views.say(f"stopped at the time limit ({request.time_limit_s:g} s); what was recorded "
@@ -63,14 +57,6 @@ def execute(args: argparse.Namespace) -> int:
                   "go on where it stopped", "yellow")
     _summarise(planned)
     return 0
-
-
-def cpu_note(cuda: bool, asked: str | None, name: str) -> None:
-    """Once the profile is known to be good, say once that CPU numbers are not the point."""
-    if cuda:
-        return
-    what = f"profile {name!r}" if asked else "the small 'smoke' profile"
-    views.say(CPU_NOTE.format(what=what), "yellow")
 
 
 def _summarise(planned: PlannedRun) -> Path | None:
@@ -94,9 +80,8 @@ def _summarise(planned: PlannedRun) -> Path | None:
 
 def run_job(request: RunRequest) -> Path:
     """One submitted job: the request measured into its own results tree, with its page."""
-    deadline = time.time() + request.time_limit_s if request.time_limit_s else None
     planned = plan(request)
-    perform(planned, deadline=deadline)
+    perform(planned)
     _summarise(planned)
     return request.out
 

@@ -13,13 +13,12 @@ from ..runs.folder import RunFolder, new_run_id
 from ..runs.request import choose_profile, cuda_available
 from ..runs.runner import RunOptions, run
 from . import views
-from .run import cpu_note
 
 
 def execute(args: argparse.Namespace) -> int:
     cuda = cuda_available()
     profile_arg, profile = choose_profile(args.profile, cuda)
-    cpu_note(cuda, args.profile, profile.name)
+    views.cpu_note(cuda, args.profile, profile.name)
     folder = RunFolder.of(args.out, args.run_id or new_run_id(f"validate-{profile.name}"))
     folder.create()
     only = folder.validate_cases

@@ -28,6 +28,19 @@ def say(text: str, style: str = "") -> None:
                   soft_wrap=True)
 
 
+CPU_NOTE = ("No CUDA GPU here: running {what} on the CPU to check that the flow works, in the "
+            "modes whose knobs act on a CPU unless --mode names others. CPU timings say "
+            "nothing about deterministic mode on a GPU.")
+
+
+def cpu_note(cuda: bool, asked: str | None, name: str) -> None:
+    """Once the profile is known to be good, say once that CPU numbers are not the point."""
+    if cuda:
+        return
+    what = f"profile {name!r}" if asked else "the small 'smoke' profile"
+    say(CPU_NOTE.format(what=what), "yellow")
+
+
 def merged(done, title: str) -> None:
     """What a merge did: each run folder found, where it went, and whether it was copied."""
     view = Table(title=escape(title))

@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import re
 import secrets
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,12 @@ class RunFolder:
     def cases_file(self, mode: str, kind: str) -> Path:
         """The case ids one launch of a mode is given (kind: local or distributed)."""
         return self.path / f"{mode}.{kind}.cases.json"
+
+    def discard_if_unused(self) -> None:
+        """Remove the folder if no worker ever ran in it (no log): an empty selection or a
+        refused request leaves no junk run behind."""
+        if self.path.is_dir() and not any(self.path.glob("*.log")):
+            shutil.rmtree(self.path, ignore_errors=True)
 
     def create(self) -> RunFolder:
         self.path.mkdir(parents=True, exist_ok=True)

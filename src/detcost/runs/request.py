@@ -4,7 +4,7 @@ submitted job receives it whole, and `plan` decides everything that follows from
 
 from __future__ import annotations
 
-import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,7 +46,7 @@ class PlannedRun:
     modes: tuple[str, ...]
     processes: int
     cuda: bool
-    created: bool = False  # the plan made the run's folder (a --workload run's profile)
+    new: bool  # the run's folder was not there before this run (it is no resume)
 
 
 @dataclass(frozen=True)
@@ -112,16 +112,15 @@ def plan(request: RunRequest, cuda: bool | None = None) -> PlannedRun:
     profile_arg, profile = choose_profile(request.profile, cuda)
     label = "user" if request.workloads else profile.name
     folder = RunFolder.of(request.out, request.run_id or new_run_id(label))
-    created = False
+    new = not folder.path.exists()
     if request.workloads:
         text = workloads_profile_text(request.workloads, profile.measure)
-        created = not folder.path.exists()
         folder.create()
         folder.profile_file.write_text(text, encoding="utf-8")
         profile_arg = str(folder.profile_file)
         profile = load_profile(profile_arg)
     processes = request.processes or profile.measure.processes
-    return PlannedRun(request, folder, profile_arg, profile, modes, processes, cuda, created)
+    return PlannedRun(request, folder, profile_arg, profile, modes, processes, cuda, new)
 
 
 def options(planned: PlannedRun, deadline: float | None = None) -> RunOptions:
@@ -131,15 +130,16 @@ def options(planned: PlannedRun, deadline: float | None = None) -> RunOptions:
                       gpus=gpu_ids(r.gpus), deadline=deadline)
 
 
-def perform(planned: PlannedRun, progress: Progress | None = None,
-            deadline: float | None = None) -> RunResult:
-    """Measure what was planned; `deadline` (seconds since the epoch) is the time limit."""
+def perform(planned: PlannedRun, progress: Progress | None = None) -> RunResult:
+    """Measure what was planned, the request's time limit counted from now. A new run's
+    folder that no worker ran in is removed again."""
+    limit = planned.request.time_limit_s
+    deadline = time.time() + limit if limit else None
     try:
         outcomes = run(planned.profile, planned.profile_arg, planned.modes, planned.folder,
                        planned.request.bench_dir, options(planned, deadline), progress)
-    except BaseException:
-        if planned.created and not any(planned.folder.path.glob("*.log")):
-            shutil.rmtree(planned.folder.path, ignore_errors=True)  # no worker ever ran
-        raise
+    finally:
+        if planned.new:
+            planned.folder.discard_if_unused()
     return RunResult(planned, outcomes)
 

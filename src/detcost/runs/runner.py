@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -274,26 +273,20 @@ def run(profile: Profile, profile_arg: str, modes: Sequence[str], folder: RunFol
         bench_dir: Path | None = None, options: RunOptions = RunOptions(),
         progress: Progress | None = None) -> list[ModeOutcome]:
     """Every mode in `options.processes` (else the profile's) processes each, interleaved:
-    one process of every mode, then the next process of every mode. A folder this call
-    made, and left before any worker started, is removed again."""
+    one process of every mode, then the next process of every mode."""
     for mode in modes:  # every name is checked before anything runs
         get_mode(mode)
     bench_dir = bench_dir or default_bench_dir()
     if not (bench_dir / "conftest.py").is_file():
         raise DetcostError(f"no benchmarks folder at {bench_dir} (expected conftest.py there)")
-    new = not folder.path.exists()
-    try:
-        launches = {mode: _workers(profile, mode, folder, options) for mode in modes}
-        if not any(launches.values()):
-            raise NothingSelected(f"no case matches -k {options.keyword!r}" if options.keyword
-                                  else "the profile selects no case for these modes")
-        with folder.locked(), children.terminated_as_interrupt():
-            _same_profile(folder, profile)
-            return _run_locked(profile, profile_arg, modes, folder, bench_dir, options,
-                               progress, launches)
-    finally:
-        if new and folder.path.exists() and not any(folder.path.glob("*.log")):
-            shutil.rmtree(folder.path, ignore_errors=True)
+    launches = {mode: _workers(profile, mode, folder, options) for mode in modes}
+    if not any(launches.values()):
+        raise NothingSelected(f"no case matches -k {options.keyword!r}" if options.keyword
+                              else "the profile selects no case for these modes")
+    with folder.locked(), children.terminated_as_interrupt():
+        _same_profile(folder, profile)
+        return _run_locked(profile, profile_arg, modes, folder, bench_dir, options,
+                           progress, launches)
 
 
 def _run_locked(profile: Profile, profile_arg: str, modes: Sequence[str], folder: RunFolder,
