@@ -60,17 +60,32 @@ def _torch_python() -> str | None:
 TORCH_PYTHON = _torch_python()
 
 
-def _install_once(session: nox.Session, *requirements: str) -> None:
-    """Install unless this reused environment already has exactly these requirements (and
-    this pyproject): a second run starts in seconds and needs no network."""
-    stamp = Path(session.virtualenv.location) / ".detcost-installed"
-    want = hashlib.sha256(json.dumps(requirements).encode()
+def _stamp(environment: Path, requirements) -> tuple[Path, str]:
+    """Where a reused environment notes what it installed, and what it notes for exactly
+    these requirements (and this pyproject): a second run then installs nothing."""
+    want = hashlib.sha256(json.dumps(list(requirements)).encode()
                           + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.is_file() and stamp.read_text() == want:
+    return Path(environment) / ".detcost-installed", want
+
+
+def _installed(environment: Path, requirements) -> bool:
+    stamp, want = _stamp(environment, requirements)
+    return stamp.is_file() and stamp.read_text() == want
+
+
+def _mark_installed(environment: Path, requirements) -> None:
+    stamp, want = _stamp(environment, requirements)
+    stamp.write_text(want)
+
+
+def _install_once(session: nox.Session, *requirements: str) -> None:
+    """Install unless this reused environment already has exactly these requirements: a
+    second run starts in seconds and needs no network."""
+    if _installed(session.virtualenv.location, requirements):
         session.log("dependencies already installed")
         return
     session.install(*requirements)
-    stamp.write_text(want)
+    _mark_installed(session.virtualenv.location, requirements)
 
 
 def _measuring_environment(session: nox.Session) -> str:
@@ -146,9 +161,7 @@ def _torch_environment(session: nox.Session, version: str) -> Path:
     wanted = [f"torch=={version}", f"torchvision=={TORCHVISION[version]}",
               *(req for module, req in sorted(RUNTIME.items())
                 if module not in ("torch", "torchvision"))]
-    stamp = folder / ".detcost-installed"
-    want = hashlib.sha256(json.dumps(wanted).encode()).hexdigest()
-    if not (stamp.is_file() and stamp.read_text() == want and python.exists()):
+    if not (_installed(folder, wanted) and python.exists()):
         session.run(sys.executable, "-m", "venv", "--clear", str(folder), external=True)
         session.run(str(python), "-m", "pip", "install", "-q", *wanted, external=True)
         works = subprocess.run([str(python), "-c", "import torchvision"], capture_output=True,
@@ -158,7 +171,7 @@ def _torch_environment(session: nox.Session, version: str) -> Path:
                          f"{version} here: it is left out, and model cases record the error")
             session.run(str(python), "-m", "pip", "uninstall", "-q", "-y", "torchvision",
                         external=True)
-        stamp.write_text(want)
+        _mark_installed(folder, wanted)
     return python
 
 
