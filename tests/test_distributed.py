@@ -8,6 +8,12 @@ from detcost.analysis.load import load
 from detcost.analysis.tables import distributed_table
 from detcost.runs.records import read_run_file
 
+DEFAULTS = """
+[defaults]
+dtypes = ["float32"]
+precisions = ["highest"]
+passes = ["fwd"]
+"""
 PROFILE = """
 name = "dist"
 [measure]
@@ -15,10 +21,7 @@ rounds = 2
 min_round_ms = 0.2
 warmup_ms = 0.5
 repeats = 2
-[defaults]
-dtypes = ["float32"]
-precisions = ["highest"]
-passes = ["fwd"]
+""" + DEFAULTS + """
 [[cases]]
 workload = "collective"
 params = { op = ["all_reduce", "reduce_scatter", "all_gather"], mb = 1 }
@@ -92,10 +95,7 @@ max_warmup_ms = 200.0
 target = 0.001
 max_time_s = 0.5
 repeats = 2
-[defaults]
-dtypes = ["float32"]
-precisions = ["highest"]
-passes = ["fwd"]
+""" + DEFAULTS + """
 [[cases]]
 workload = "collective"
 params = { op = ["all_reduce", "reduce_scatter", "all_gather"], mb = 4 }

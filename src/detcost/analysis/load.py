@@ -43,15 +43,28 @@ def _file_frame(path: Path, cache: Path | None) -> pd.DataFrame | None:
         return None
     key = hashlib.sha256(f"{FRAME_VERSION}:{SCHEMA_VERSION}:".encode() + data).hexdigest()
     kept = cache / f"{key}.pickle" if cache else None
-    if kept is not None and kept.is_file():
-        try:
-            frame, said = pd.read_pickle(kept)
-        except Exception:  # a damaged cache entry is parsed again
-            frame = None
-        if frame is not None:
-            for text in said:
-                warnings.warn(text, ResultsWarning, stacklevel=3)
-            return frame.assign(file=str(path))
+    found = _kept(kept) if kept is not None else None
+    if found is None:
+        found = _parsed(path)
+        if kept is not None and found[0] is not None:
+            _keep(kept, found)
+    frame, said = found
+    for text in said:
+        warnings.warn(text, ResultsWarning, stacklevel=3)
+    return None if frame is None else frame.assign(file=str(path))
+
+
+def _kept(path: Path) -> tuple[pd.DataFrame, list[str]] | None:
+    """A cache entry, or None where there is none or it is damaged (then parsed again)."""
+    try:
+        return pd.read_pickle(path) if path.is_file() else None
+    except Exception:
+        return None
+
+
+def _parsed(path: Path) -> tuple[pd.DataFrame | None, list[str]]:
+    """The file's rows (None for a file that cannot be read at all) and the warnings its
+    parse gave, held back for the caller to give."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResultsWarning)
         try:
@@ -59,12 +72,7 @@ def _file_frame(path: Path, cache: Path | None) -> pd.DataFrame | None:
         except DetcostError as exc:  # one bad file does not hide the others
             warnings.warn(f"{exc}: file skipped", ResultsWarning, stacklevel=2)
             frame = None
-    said = [str(w.message) for w in caught if issubclass(w.category, ResultsWarning)]
-    for text in said:
-        warnings.warn(text, ResultsWarning, stacklevel=3)
-    if kept is not None and frame is not None:
-        _keep(kept, (frame, said))
-    return frame
+    return frame, [str(w.message) for w in caught if issubclass(w.category, ResultsWarning)]
 
 
 def _keep(path: Path, value) -> None:

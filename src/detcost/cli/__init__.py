@@ -38,7 +38,7 @@ def missing(modules: Sequence[str]) -> list[str]:
     return [DISTRIBUTIONS.get(m, m) for m in modules if absent(m)]
 
 
-_SHOWN: set[str] = set()
+_SHOWN: set[str] = set()  # the warnings this call of the command line has shown
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -74,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"(pip install {' '.join(lacking)})\n")
         return 2
     command = importlib.import_module(f"{__name__}.{module_name}")
+    _SHOWN.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("always", ResultsWarning)
         warnings.showwarning = _show_warning
