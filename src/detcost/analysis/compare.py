@@ -83,8 +83,6 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
         merged[f"excluded_backend{side}"] = (merged[f"excluded_backend{side}"]
                                              .fillna(False).astype(bool))
         merged[f"raised_op{side}"] = merged[f"raised_op{side}"].fillna("")
-        if f"host_share{side}" not in merged:  # records from before host times
-            merged[f"host_share{side}"] = np.nan
     both_ok = (merged["status_base"] == "ok") & (merged["status_mode"] == "ok")
     merged["slowdown"] = np.where(both_ok, merged["median_s_mode"] / merged["median_s_base"],
                                   np.nan)

@@ -17,6 +17,13 @@ from .stability import steady_share
 from .stats import NOISE_TARGET, geomean
 from .tables import validation_table
 
+
+def _default_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Default mode's measured records of each case's first process."""
+    return frame[(frame["mode"] == BASELINE_MODE) & (frame["status"] == "ok")
+                 & (frame["process"] == 1)]
+
+
 ENVIRONMENT_COLUMNS = ["env", "gpu", "torch", "driver", "cuda", "cudnn", "commit", "runs",
                        "bf16_tflops", "tf32_tflops", "fp32_tflops", "copy_gbs"]
 
@@ -59,8 +66,7 @@ class Promise:
 
 def promise(main: pd.DataFrame) -> Promise:
     det = main[(main["mode"] == DETERMINISTIC_MODE) & (main["status"] == "ok")]
-    default = main[(main["mode"] == BASELINE_MODE) & (main["status"] == "ok")
-                   & (main["process"] == 1)]
+    default = _default_first(main)
     return Promise(det, det[det["distinct_digests"] > 1],
                    across_processes(main, DETERMINISTIC_MODE), default,
                    across_processes(main, BASELINE_MODE))
@@ -69,8 +75,7 @@ def promise(main: pd.DataFrame) -> Promise:
 def nondeterminism_by_family(main: pd.DataFrame) -> pd.DataFrame:
     """Per GPU and family: how many default-mode cases varied on identical inputs within a
     process, which workloads, and the largest ULP difference."""
-    default = main[(main["mode"] == BASELINE_MODE) & (main["status"] == "ok")
-                   & (main["process"] == 1)]
+    default = _default_first(main)
     rows = []
     for (gpu, family), g in default.groupby(["gpu", "family"], sort=True):
         varied = g[g["distinct_digests"] > 1]
@@ -198,8 +203,8 @@ def _why_below(row: pd.Series) -> str:
 def below_ceiling(frame: pd.DataFrame) -> pd.DataFrame:
     """Default-mode cases under FAR_BELOW of their roofline floor on every GPU (the best
     fraction any reached), lowest first, with what bounds them."""
-    default = frame[(frame["mode"] == BASELINE_MODE) & (frame["status"] == "ok")
-                    & (frame["process"] == 1) & frame["validation"].isna()]
+    default = _default_first(frame)
+    default = default[default["validation"].isna()]
     low = default[default["fraction_of_ceiling"] < FAR_BELOW]
     if low.empty:
         return pd.DataFrame(columns=["case_id", "fraction", "why"])
@@ -285,11 +290,8 @@ LAUNCH_BOUND = 0.8  # host seconds per step over the step's time: the GPU idles 
 def launch_bound(main: pd.DataFrame) -> pd.DataFrame:
     """Default-mode cases whose host spends at least LAUNCH_BOUND of the step issuing it:
     the GPU waits for launches, so their slowdown is the host's as much as the kernels'."""
-    # on a CPU every step is the host's: launch-bound means a GPU left waiting
-    default = main[(main["mode"] == BASELINE_MODE) & (main["status"] == "ok")
-                   & (main["process"] == 1) & (main["gpu"] != "CPU")]
-    if "host_share" not in default:
-        return pd.DataFrame(columns=["env", "run_id", "case_id", "host_share", "median_s"])
+    default = _default_first(main)
+    default = default[default["gpu"] != "CPU"]  # on a CPU every step is the host's
     bound = default[default["host_share"] >= LAUNCH_BOUND]
     return bound[["env", "run_id", "case_id", "host_share", "median_s"]].sort_values(
         "host_share", ascending=False).reset_index(drop=True)
