@@ -48,3 +48,23 @@ def test_knobs_read_back_from_torch_match_the_mode(name):
     asked = mode.fill_uninitialized_memory
     expected_fill = True if asked is None else asked
     assert knobs["fill_uninitialized_memory"] is expected_fill
+
+
+def test_a_knob_mode_measures_only_the_cases_that_call_its_library():
+    """The scope is data: a family's libraries, narrowed by a workload's own (the language
+    model's attention is SDPA's flash kernels, no cuDNN; dropout calls neither)."""
+    from detcost.profile import load_profile
+    from detcost.workloads import case_calls
+
+    cases = load_profile("standard").cases
+
+    def measured(mode):
+        return {c.workload for c in cases if MODES[mode].acts_on(case_calls(c.family, c.workload))}
+
+    assert measured("cudnn-deterministic") == measured("tuned") == {
+        "resnet", "vit", "conv2d", "conv3d", "conv_transpose2d"}
+    assert {"gpt", "vit", "resnet", "matmul", "sdpa", "mha"} == measured("cublas-workspace")
+    assert measured("deterministic") == {c.workload for c in cases}
+    assert not measured("nccl-ring")
+    # a user's own family may call anything
+    assert MODES["cudnn-deterministic"].acts_on(case_calls("my-family", "mine.py:build"))

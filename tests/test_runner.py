@@ -10,7 +10,7 @@ from detcost.errors import DetcostError
 from detcost.profile import load_profile
 from detcost.runs import runner
 from detcost.runs.folder import ModeProcess, RunFolder
-from detcost.runs.launch import DEVICE_CLOCK, WorkerLaunch
+from detcost.runs.launch import DEVICE_CLOCK, WorkerLaunch, bytecode_environment
 from detcost.runs.records import read_run_file
 
 # A benchmarks folder whose scatter test misbehaves on purpose for one workload.
@@ -163,3 +163,38 @@ def test_a_time_limit_already_past_starts_no_worker(tmp_path, tiny_profile):
         ("default", 1, False, True), ("deterministic", 1, False, True),
         ("default", 2, False, True), ("deterministic", 2, False, True)]
     assert not list((tmp_path / "o").glob("*.jsonl"))
+
+
+def test_workers_keep_bytecode_in_the_results_tree_only_where_packages_lack_it(
+        tmp_path, monkeypatch):
+    """Packages installed without bytecode, beside an interpreter that cannot write there,
+    are compiled again by every worker: the workers then share a cache of their own."""
+    package = tmp_path / "site" / "bare_package_for_detcost"
+    package.mkdir(parents=True)
+    source = package / "__init__.py"
+    source.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    cache = RunFolder.of(tmp_path / "results", "r1").bytecode_cache
+    assert cache == tmp_path / "results" / ".cache" / "bytecode"
+    bare = bytecode_environment(cache, {}, package="bare_package_for_detcost")
+    assert bare == {"PYTHONPYCACHEPREFIX": str(cache)}
+    # the user's own cache folder wins
+    assert bytecode_environment(cache, {"PYTHONPYCACHEPREFIX": "/x"},
+                                package="bare_package_for_detcost") == {}
+    import py_compile
+    py_compile.compile(str(source))  # now compiled beside its source, as pip does
+    assert bytecode_environment(cache, {}, package="bare_package_for_detcost") == {}
+    assert bytecode_environment(cache, {}, package="no_such_package_for_detcost") == {}
+
+
+@pytest.mark.slow
+def test_a_run_started_inside_pytest_xdist_still_times_its_cases(tmp_path, tiny_profile,
+                                                                 monkeypatch):
+    """An xdist worker's variables, inherited by the measuring worker, turned pytest-benchmark
+    off there: every case became an error record."""
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    profile = load_profile(str(tiny_profile))
+    runner.run(profile, str(tiny_profile), ["default"], RunFolder(tmp_path / "run", "r1"))
+    _, records = read_run_file(tmp_path / "run" / "default.jsonl")
+    assert [r.status for r in records] == ["ok"] * 3

@@ -74,14 +74,15 @@ def _single_rank_group(tmp_dir):
                                 world_size=1)
 
 
-def build(name, pass_="fwd", dtype="float32", reference=False, **over):
+def build(name, pass_="fwd", dtype="float32", reference=False, passes=("fwd", "fwdbwd"),
+          **over):
     w = get_workload(name)
     if w.family == "distributed":
         import tempfile
 
         _single_rank_group(tempfile.mkdtemp())
     params = {**w.defaults, **SMALL[name], **over}
-    setting = Setting(CPU, dtype, seed=3, reference=reference)
+    setting = Setting(CPU, dtype, seed=3, reference=reference, passes=passes)
     problem = w.build(params, setting)
     return problem, make_step(problem, pass_, setting)
 
@@ -223,6 +224,17 @@ def test_a_models_training_step_restarts_from_the_same_state(name):
     first, second = step(), step()
     assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
     assert problem.work["fwdbwd"].flops > 2 * problem.work["fwd"].flops > 0
+
+
+@pytest.mark.parametrize("name", ["resnet", "vit", "gpt"])
+def test_a_model_counts_flops_only_for_the_pass_it_will_step(name):
+    """Counting runs the step under FlopCounterMode (most of a second for a GPU decode):
+    a worker builds each case for its one pass and counts that pass alone, the same count."""
+    both, _ = build(name, "fwd")
+    for pass_, other in (("fwd", "fwdbwd"), ("fwdbwd", "fwd")):
+        alone, _ = build(name, pass_, passes=(pass_,))
+        assert alone.work[pass_].flops == both.work[pass_].flops > 0
+        assert alone.work[other].flops == 0
 
 
 @pytest.mark.parametrize("name", ["resnet", "gpt"])

@@ -11,15 +11,9 @@ from dataclasses import dataclass, field
 from .errors import unknown
 
 CUBLAS_WORKSPACE = ":4096:8"
-# Where each knob can act (torch-determinism-inventory, checked against the runs):
-# CUBLAS_WORKSPACE_CONFIG sizes cuBLAS's workspace (since torch 2.10 it checks nothing), so
-# it acts on what calls cuBLAS: matmuls and linear layers, attention's projections and MATH
-# backend, models, served requests, DDP and FSDP, deform_conv2d's im2col matmul, and the
-# allocation-history matmul. cuDNN's flags act on what calls cuDNN: convolutions, the
-# models built of them, and the allocation-history convolution.
-CALLS_CUBLAS = ("matmul", "attention", "model", "invariance", "distributed", "vision",
-                "claims", "user")
-CALLS_CUDNN = ("conv", "model", "claims", "user")
+# The libraries whose settings a knob mode changes; which cases call each is the workloads'
+# data (workloads/families.py).
+CUBLAS, CUDNN, NCCL = "cublas", "cudnn", "nccl"
 
 
 @dataclass(frozen=True)
@@ -34,9 +28,10 @@ class Mode:
     # None leaves torch's own default (True) in force.
     fill_uninitialized_memory: bool | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    # The families the mode's knobs can act on; empty: all. A run measures the mode only
-    # there: elsewhere it would be default mode again, and its time is better spent.
-    families: tuple[str, ...] = ()
+    # The library whose setting the mode changes; None: it can act on every case. A run
+    # measures the mode only on cases that call it: elsewhere it would be default mode
+    # again, and its time is better spent.
+    library: str | None = None
     # Its knobs act only on a GPU (cuBLAS, cuDNN, NCCL): on a CPU it would be default mode
     # again, so a run there leaves it out unless asked for.
     gpu_only: bool = False
@@ -47,6 +42,10 @@ class Mode:
     # Whether its first process takes kernel tables (torch.profiler): only the two modes
     # whose kernels are compared ("where the time went"); elsewhere they cost time, unread.
     kernel_tables: bool = False
+
+    def acts_on(self, calls: tuple[str, ...]) -> bool:
+        """Whether the mode can change a case that calls these libraries."""
+        return self.library is None or self.library in calls
 
 
 MODES: dict[str, Mode] = {
@@ -74,23 +73,23 @@ MODES: dict[str, Mode] = {
         Mode(
             "cublas-workspace",
             f"only CUBLAS_WORKSPACE_CONFIG={CUBLAS_WORKSPACE}",
-            cublas_workspace_config=CUBLAS_WORKSPACE, families=CALLS_CUBLAS,
+            cublas_workspace_config=CUBLAS_WORKSPACE, library=CUBLAS,
             gpu_only=True, colour="#1f77b4", knob_column=1,
         ),
         Mode(
             "cudnn-deterministic",
             "only torch.backends.cudnn.deterministic=True",
-            cudnn_deterministic=True, families=CALLS_CUDNN,
+            cudnn_deterministic=True, library=CUDNN,
             gpu_only=True, colour="#ff7f0e", knob_column=2,
         ),
         Mode("tuned", "torch.backends.cudnn.benchmark=True (autotuned, not deterministic)",
-             cudnn_benchmark=True, families=CALLS_CUDNN, gpu_only=True, colour="#d62728",
+             cudnn_benchmark=True, library=CUDNN, gpu_only=True, colour="#d62728",
              knob_column=3),
         Mode("nccl-ring", "only NCCL_ALGO=Ring (a fixed reduction order across the ranks)",
-             extra_env={"NCCL_ALGO": "Ring"}, families=("distributed",), gpu_only=True,
+             extra_env={"NCCL_ALGO": "Ring"}, library=NCCL, gpu_only=True,
              colour="#9467bd"),
         Mode("nccl-simple", "only NCCL_PROTO=Simple", extra_env={"NCCL_PROTO": "Simple"},
-             families=("distributed",), gpu_only=True, colour="#8c564b"),
+             library=NCCL, gpu_only=True, colour="#8c564b"),
     )
 }
 

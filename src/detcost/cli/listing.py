@@ -28,7 +28,7 @@ def execute(args: argparse.Namespace) -> int:
         modes.add_column(col)
     for m in MODES.values():
         modes.add_row(m.name, m.description + (" [GPU only]" if m.gpu_only else ""),
-                      ", ".join(m.families) or "every family")
+                      f"cases that call {m.library}" if m.library else "every case")
     out.print(modes)
     out.print(f"Built-in profiles: {', '.join(BUILTIN)}")
     out.print("Your own step: --workload path/to/file.py:NAME (or package.module:NAME), or "

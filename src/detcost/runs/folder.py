@@ -136,6 +136,12 @@ class RunFolder:
     def lock_file(self) -> Path:
         return self.path / LOCK_NAME
 
+    @property
+    def bytecode_cache(self) -> Path:
+        """Where workers keep compiled bytecode that they cannot keep beside the packages
+        (`results/.cache/bytecode`, shared by the runs of one results tree)."""
+        return self.path.parent.parent / ".cache" / "bytecode"
+
     def cases_file(self, mode: str, kind: str) -> Path:
         """The case ids one launch of a mode is given (kind: local or distributed)."""
         return self.path / f"{mode}.{kind}.cases.json"

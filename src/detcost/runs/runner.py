@@ -25,10 +25,10 @@ from ..errors import DetcostError
 from ..modes import SAFE_ENVIRONMENT, get_mode, mode_environment
 from ..profile import Profile
 from ..timelimit import past
-from ..workloads import DISTRIBUTED_FAMILY
+from ..workloads import DISTRIBUTED_FAMILY, case_calls
 from . import children
 from .folder import ModeProcess, RunFolder, current_file, log_file, plan_file, shard_file
-from .launch import WorkerLaunch, relative, worker_error
+from .launch import WorkerLaunch, bytecode_environment, relative, worker_error
 from .records import Record, append, read_run_file, run_files
 from .selection import keyword_filter
 
@@ -140,7 +140,13 @@ def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFo
                           options.only, options.gpus, options.ranks, options.deadline,
                           options.validate)
     env = {**SAFE_ENVIRONMENT, **os.environ, **mode_environment(get_mode(mode)),
-           "PYTHONUNBUFFERED": "1"}
+           **bytecode_environment(folder.bytecode_cache, os.environ), "PYTHONUNBUFFERED": "1"}
+    if "PYTHONPYCACHEPREFIX" in env:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache is detcost's own
+    for name in [k for k in env if k.startswith("PYTEST_XDIST_")]:
+        # inherited from a pytest-xdist session that started this run: pytest-benchmark
+        # would turn itself off in the worker, and no case would be timed
+        del env[name]
     if "CUBLAS_WORKSPACE_CONFIG" not in mode_environment(get_mode(mode)):
         env.pop("CUBLAS_WORKSPACE_CONFIG", None)
     started = time.monotonic()
@@ -336,8 +342,8 @@ def _workers(profile: Profile, mode: str, folder: RunFolder, options: RunOptions
              ) -> list[dict]:
     """The worker launches one process of a mode needs: one for the families that run in a
     single process, one torchrun launch for the distributed family, each given only its
-    cases (and only those of the families the mode acts on)."""
-    acts_on = get_mode(mode).families
+    cases (and only those that call what the mode changes)."""
+    acts_on = get_mode(mode).acts_on
     selects = keyword_filter(options.keyword)
     wanted = None
     if options.only:
@@ -345,7 +351,8 @@ def _workers(profile: Profile, mode: str, folder: RunFolder, options: RunOptions
     launches = []
     for distributed in (False, True):
         mine = [c for c in profile.cases if (c.family == DISTRIBUTED_FAMILY) == distributed
-                and (not acts_on or c.family in acts_on) and (wanted is None or c.id in wanted)]
+                and acts_on(case_calls(c.family, c.workload))
+                and (wanted is None or c.id in wanted)]
         if not any(map(selects, mine)):  # -k leaves this launch nothing: never start it
             continue
         ids = [c.id for c in mine]

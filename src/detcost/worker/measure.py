@@ -141,7 +141,8 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
 def _built(case: Case, measure: Measure, device: Any, reference: bool = False):
     """The case's problem and its step, built from the seed (in float64 for the
     reference): the same inputs in every mode and process."""
-    setting = Setting(device, case.dtype, seed=measure.seed, reference=reference)
+    setting = Setting(device, case.dtype, seed=measure.seed, reference=reference,
+                      passes=(case.pass_,))
     problem = get_workload(case.workload).build(case.param_dict, setting)
     return problem, make_step(problem, case.pass_, setting)
 

@@ -9,6 +9,7 @@ from .base import PASSES, Problem, Setting, Work, Workload, make_step
 from .claims import CLAIM_WORKLOADS
 from .conv import CONV_WORKLOADS
 from .distributed import DISTRIBUTED_WORKLOADS
+from .families import library_calls
 from .invariance import INVARIANCE_WORKLOADS
 from .loss import LOSS_WORKLOADS
 from .matmul import MATMUL_WORKLOADS
@@ -33,6 +34,12 @@ FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(w.family for w in WORKLOADS.valu
 DISTRIBUTED_FAMILY = "distributed"
 
 
+def case_calls(family_name: str, workload: str) -> tuple[str, ...]:
+    """The libraries a case of this workload calls (a user's own: its family's list)."""
+    known = WORKLOADS.get(workload)
+    return library_calls(family_name, known.calls if known else None)
+
+
 def get_workload(name: str) -> Workload:
     if name in WORKLOADS:
         return WORKLOADS[name]
@@ -45,4 +52,4 @@ def get_workload(name: str) -> Workload:
 
 
 __all__ = ["DISTRIBUTED_FAMILY", "FAMILIES", "PASSES", "USER_FAMILY", "WORKLOADS", "Problem",
-           "Setting", "Work", "Workload", "get_workload", "make_step"]
+           "Setting", "Work", "Workload", "case_calls", "get_workload", "make_step"]

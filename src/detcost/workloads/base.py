@@ -107,6 +107,9 @@ class Setting:
     seed: int = 0
     reference: bool = False
     generator: Any = None
+    # The passes the problem will be stepped in. A model counts FLOPs only for these:
+    # counting runs the step under FlopCounterMode, most of a second for a decode.
+    passes: tuple[str, ...] = ("fwd", "fwdbwd")
 
     def __post_init__(self) -> None:
         import torch
@@ -177,6 +180,8 @@ class Workload:
     # Take a kernel table (torch.profiler) of one step into the record, so that a slowdown
     # can be attributed to kernels: on for the models, where many kernels share a step.
     kernel_table: bool = False
+    # The libraries whose settings can change it (cuBLAS, cuDNN, NCCL); None: its family's.
+    calls: tuple[str, ...] | None = None
     # What must hold between parameters (groups divide channels, ...): why not, or None.
     check: Callable[[Mapping[str, ParamValue]], str | None] = field(
         default=lambda params: None)

@@ -69,7 +69,7 @@ def build_after_allocations(p: Mapping, s: Setting) -> Problem:
 CLAIM_WORKLOADS = [
     Workload("claims", "dropout", "F.dropout in training mode, torch.manual_seed before each "
              "call", build_dropout,
-             params={"n": 1 << 24, "rate": Param(0.1, minimum=0.0, maximum=1.0)},
+             params={"n": 1 << 24, "rate": Param(0.1, minimum=0.0, maximum=1.0)}, calls=(),
              check=lambda p: "rate must be below 1" if p["rate"] >= 1 else None),
     Workload("claims", "after_allocations", "one op on the same values, fresh or after a "
              "fragmenting allocation history", build_after_allocations,

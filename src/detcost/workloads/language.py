@@ -108,8 +108,8 @@ def gpt_problem(p: Mapping, s: Setting, ids) -> Problem:
     infer, tokens = (prefill, batch * seq) if p["phase"] == "prefill" else (decode, batch * new)
     train_step, restore = training(model, lambda: F.cross_entropy(
         net(prompt).float().flatten(0, 1), ids[:, 1:].flatten()), s)
-    work = {"fwd": Work(flops=counted_flops(infer, s), items=tokens, item_unit="tokens"),
-            "fwdbwd": Work(flops=counted_flops(train_step, s), items=batch * seq,
+    work = {"fwd": Work(flops=counted_flops(infer, s, "fwd"), items=tokens, item_unit="tokens"),
+            "fwdbwd": Work(flops=counted_flops(train_step, s, "fwdbwd"), items=batch * seq,
                            item_unit="tokens")}
     restore()
     net.compile(p, s)

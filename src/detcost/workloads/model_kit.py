@@ -37,9 +37,10 @@ def seeded(make: Callable[[], Any], s: Setting):
     return model.to(s.device, torch.float64 if s.reference else torch.float32)
 
 
-def counted_flops(step: Callable[[], Any], s: Setting) -> float:
-    """FLOPs of one call, as torch's FlopCounterMode counts them (not for the reference)."""
-    if s.reference:
+def counted_flops(step: Callable[[], Any], s: Setting, pass_: str) -> float:
+    """FLOPs of one call of the pass's step, as torch's FlopCounterMode counts them; 0 for
+    the reference and for a pass the problem will not be stepped in."""
+    if s.reference or pass_ not in s.passes:
         return 0.0
     from torch.utils.flop_counter import FlopCounterMode
 
