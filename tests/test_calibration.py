@@ -21,9 +21,10 @@ def test_widening_adds_the_spread_between_runs_in_quadrature():
     assert calibration.widened(0.99, 1.0, 1.01, tau=0.0) == (0.99, 1.01)
 
 
-def _runs(folder, shifts, cases=30, unstable=None):
+def _runs(folder, shifts, cases=30, unstable=None, starts=None, gpu="GPU-A"):
     """Runs of one profile whose deterministic mode is 2x slower, each run's slowdown moved
-    by its shift (a machine start's own offset), one case moved far in the last run."""
+    by its shift (a machine start's own offset), one case moved far in the last run.
+    `starts`: each run's machine start (boot id); None: headers that name none."""
     for n, shift in enumerate(shifts):
         rows = []
         for c in range(cases):
@@ -32,7 +33,13 @@ def _runs(folder, shifts, cases=30, unstable=None):
                 for process in (1, 2):
                     rows.append({"mode": mode, "case_id": f"c{c}", "process": process,
                                  "times_s": [factor * (1 + 0.001 * (k % 3)) for k in range(9)]})
-        write_records(folder / f"r{n}", rows, run_id=f"r{n}", started_at=f"2026-01-0{n + 1}")
+        environment = {"boot_id": starts[n], "host": "h"} if starts else None
+        write_records(folder / f"r{n}", rows, run_id=f"r{n}", started_at=f"2026-01-0{n + 1}",
+                      gpu=gpu, environment=environment)
+
+
+def _tau(spread, gpu="GPU-A"):
+    return calibration.tau_of(spread, f"{gpu} · torch 2.11.0", "scatter")
 
 
 def test_the_spread_between_runs_is_estimated_and_checked_on_a_pair_left_out(tmp_path):
@@ -41,8 +48,7 @@ def test_the_spread_between_runs_is_estimated_and_checked_on_a_pair_left_out(tmp
     calibrated = calibration.calibrate(measured)
     pairs = calibrated.pairs
     assert [(p.run_a, p.run_b) for p in pairs] == [("r0", "r1"), ("r1", "r2"), ("r2", "r3")]
-    spread = calibrated.spread
-    assert spread["all"] == pytest.approx(math.log(1.03) / 1.959964, rel=0.2)
+    assert _tau(calibrated.spread) == pytest.approx(math.log(1.03) / 1.959964, rel=0.2)
     coverage = calibrated.coverage
     assert all(c.inside_run < 0.5 for c in coverage)  # the bootstrap alone misses the shift
     assert all(c.inside == 1.0 for c in coverage)  # the widened interval holds it
@@ -68,3 +74,30 @@ def test_a_step_the_host_spends_issuing_is_launch_bound(tmp_path):
     on_cpu = load([tmp_path]).assign(gpu="CPU")  # every CPU step is the host's
     assert launch_bound(on_cpu).empty
     assert isinstance(bound, pd.DataFrame)
+
+
+def test_only_pairs_on_two_machine_starts_estimate_the_spread_and_each_gpu_has_its_own(
+        tmp_path):
+    """Two runs on one start share its clocks and plans: their agreement says nothing of
+    another start. A GPU with pairs on two starts gets its own spread; one without, every
+    GPU's."""
+    _runs(tmp_path / "a", [0.0, 0.03, 0.0], starts=["s1", "s2", "s3"])
+    _runs(tmp_path / "b", [0.0, 0.0, 0.08], starts=["t1", "t1", "t1"], gpu="GPU-B")
+    spread = calibration.calibrate(load([tmp_path])).spread
+    assert _tau(spread) == pytest.approx(math.log(1.03) / 1.959964, rel=0.2)
+    assert _tau(spread, "GPU-B") == _tau(spread)  # its one-start pairs are not used
+    assert "GPU-B · torch 2.11.0" not in spread
+
+
+def test_a_few_cases_that_jump_between_starts_do_not_widen_every_interval(tmp_path):
+    """A case whose slowdown moved by 50% is named and stated as its range; the spread of
+    the other cases is what it was without it, and a held-out pair still lands inside."""
+    _runs(tmp_path / "calm", [0.0, 0.01, 0.0, 0.01])
+    _runs(tmp_path / "jump", [0.0, 0.01, 0.0, 0.01], unstable=7)
+    calm = calibration.calibrate(load([tmp_path / "calm"]))
+    jump = calibration.calibrate(load([tmp_path / "jump"]))
+    assert _tau(jump.spread) == pytest.approx(_tau(calm.spread))
+    assert list(jump.unstable["case_id"]) == ["c7"]
+    findings = compute_findings(load([tmp_path / "jump"]))
+    c7 = findings.comparison.set_index("case_id").loc["c7"]
+    assert c7["slowdown_low"] <= 2.0 * 1.01 and c7["slowdown_high"] >= 2.9  # its range

@@ -8,10 +8,18 @@ runs by more than even the widened interval is named unstable, with its range.
 
 where h is the bootstrap's own log half-width and tau the family's extra spread between
 runs: the least that puts COVERAGE of the pairs' steady cases inside A's widened interval
-(each case needs sqrt(z**2 - h**2) / Z, z = log(B/A); tau is their COVERAGE quantile). A
-family with few cases takes the pooled estimate. The estimate can leave a pair out, so that
-its coverage is measured on runs it did not see. Each pair's rows are compared once
-(`calibrate`), and every figure here is drawn from them."""
+(each case needs sqrt(z**2 - h**2) / Z, z = log(B/A); tau is their COVERAGE quantile).
+
+tau is estimated per GPU (environment) from pairs of runs on two machine starts: two runs
+on one start share its clocks, allocator and library plans, and understate what another
+start moves. A family with few cases takes its GPU's pooled estimate, and a GPU without
+such a pair takes every GPU's. A case whose slowdown moved by more than FAR between two
+starts is left out of the estimate: a few cases that jump between starts (a kernel or a
+plan chosen anew) would otherwise widen every interval of their family. Such a case is
+named "unstable across machine starts", and its stated interval takes in the range of
+slowdowns its runs gave. The estimate can leave a pair out, so that its coverage is
+measured on runs it did not see. Each pair's rows are compared once (`calibrate`), and
+every figure here is drawn from them."""
 
 from __future__ import annotations
 
@@ -24,8 +32,15 @@ from .stability import RunPair, compare_runs, run_pairs
 
 Z = 1.959964
 COVERAGE = 0.95  # the share of an independent run's steady cases an interval must hold
+# The estimate aims above that floor: a held-out run of some 50 cases scatters by a few
+# points around what the estimate's own pairs reach.
+AIM = 0.975
+FAR = np.log(1.10)  # a slowdown that moves by more than 10% between starts is no interval's
 FEW = 20  # a family with fewer cases in the pairs takes the pooled estimate
 POOLED = "all"
+EVERY_GPU = ""  # the key of the estimate pooled over every environment
+# environment (EVERY_GPU: all of them) -> family (POOLED: all of them) -> tau
+Spread = dict[str, dict[str, float]]
 
 
 def pair_rows(measured: pd.DataFrame, pairs: list[RunPair]) -> pd.DataFrame:
@@ -33,8 +48,7 @@ def pair_rows(measured: pd.DataFrame, pairs: list[RunPair]) -> pd.DataFrame:
     ratio and the log half-width of A's own interval."""
     parts = []
     for p in pairs:
-        both = measured[(measured["env"] == p.env) & measured["run_id"].isin([p.run_a, p.run_b])]
-        rows = compare_runs(both, p.run_a, p.run_b)
+        rows = compare_runs(p.cases_of(measured), p.run_a, p.run_b)
         if rows.empty:
             continue
         rows["pair"] = p.key
@@ -51,12 +65,11 @@ def _tau(rows: pd.DataFrame) -> float:
     if len(ok) < 3:
         return np.nan
     needed = np.sqrt(np.maximum(0.0, ok["log_ratio"] ** 2 - ok["log_half"] ** 2)) / Z
-    return float(np.quantile(needed, COVERAGE))
+    return float(np.quantile(needed, AIM))
 
 
-def spread_of(steady: pd.DataFrame) -> dict[str, float]:
-    """Per family, and pooled (POOLED), the extra spread between runs of these steady
-    rows."""
+def _by_family(steady: pd.DataFrame) -> dict[str, float]:
+    """Per family, and pooled (POOLED), the extra spread between runs of these rows."""
     if steady.empty:
         return {}
     found = {POOLED: _tau(steady)}
@@ -64,6 +77,37 @@ def spread_of(steady: pd.DataFrame) -> dict[str, float]:
         if len(g) >= FEW:
             found[family] = _tau(g)
     return {k: v for k, v in found.items() if v == v}
+
+
+def spread_of(steady: pd.DataFrame) -> Spread:
+    """Per environment and family, the extra spread between machine starts of these steady
+    rows (pair_rows): pairs on one start are left out, pairs whose headers predate machine
+    ids are kept."""
+    across = steady[steady["same_start"].astype(object) != True]  # noqa: E712 (None stays)
+    far = _far(across)
+    across = across[np.array([(e, c) not in far for e, c in zip(
+        across["env_a"], across["case_id"], strict=True)], dtype=bool)]
+    found = {env: _by_family(g) for env, g in across.groupby("env_a", sort=True)}
+    found[EVERY_GPU] = _by_family(across)
+    return {env: taus for env, taus in found.items() if taus}
+
+
+def _far(rows: pd.DataFrame) -> set[tuple[str, str]]:
+    """(environment, case) of the rows whose slowdown moved by more than FAR beyond A's own
+    interval."""
+    beyond = (rows["log_ratio"].abs() > FAR) & ~rows["inside_a"].astype(bool)
+    return set(zip(rows.loc[beyond, "env_a"], rows.loc[beyond, "case_id"], strict=True))
+
+
+def tau_of(spread: Spread, env: str, family: str) -> float:
+    """The spread that widens a case's interval: its GPU's family estimate, else its GPU's
+    pooled one, else every GPU's (family, then pooled); 0 where there is none."""
+    for taus in (spread.get(env, {}), spread.get(EVERY_GPU, {})):
+        if family in taus:
+            return taus[family]
+        if POOLED in taus:
+            return taus[POOLED]
+    return 0.0
 
 
 def widened(low: float, point: float, high: float, tau: float) -> tuple[float, float]:
@@ -75,29 +119,53 @@ def widened(low: float, point: float, high: float, tau: float) -> tuple[float, f
     return float(point * np.exp(-below)), float(point * np.exp(above))
 
 
-def _widened_all(low, point, high, family, spread: dict[str, float]) -> list[tuple]:
-    return [widened(lo, pt, hi, spread.get(f, spread.get(POOLED, 0.0)))
-            for lo, pt, hi, f in zip(low, point, high, family, strict=True)]
+def _widened_all(low, point, high, env, family, spread: Spread) -> list[tuple]:
+    return [widened(lo, pt, hi, tau_of(spread, e, f))
+            for lo, pt, hi, e, f in zip(low, point, high, env, family, strict=True)]
 
 
-def widen(comparison: pd.DataFrame, spread: dict[str, float]) -> pd.DataFrame:
-    """The comparison with every interval widened by its family's spread between runs (the
-    pooled one where the family has no pair); the bootstrap's own stays as `_run`."""
+def _ranges(unstable: pd.DataFrame | None) -> dict[tuple[str, str], tuple[float, float]]:
+    if unstable is None or unstable.empty:
+        return {}
+    return {(e, c): (lo, hi) for e, c, lo, hi in zip(
+        unstable["env"], unstable["case_id"], unstable["low"], unstable["high"], strict=True)}
+
+
+def _stated(low, point, high, env, case, family, spread: Spread,
+            unstable: pd.DataFrame | None) -> list[tuple[float, float]]:
+    """Each interval widened by its spread, and an unstable case's stretched over the range
+    of slowdowns its runs gave."""
+    ranges = _ranges(unstable)
+    bounds = []
+    for (lo, hi), e, c in zip(_widened_all(low, point, high, env, family, spread), env, case,
+                              strict=True):
+        seen = ranges.get((e, c))
+        bounds.append((min(lo, seen[0]), max(hi, seen[1])) if seen else (lo, hi))
+    return bounds
+
+
+def widen(comparison: pd.DataFrame, spread: Spread,
+          unstable: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The comparison with every interval widened by its GPU's and family's spread between
+    machine starts (tau_of), and an unstable case's taking in its range; the bootstrap's
+    own stays as `_run`."""
     out = comparison.assign(slowdown_low_run=comparison.get("slowdown_low"),
                             slowdown_high_run=comparison.get("slowdown_high"))
-    if comparison.empty or not spread:
+    if comparison.empty or not (spread or _ranges(unstable)):
         return out
-    bounds = _widened_all(out["slowdown_low"], out["slowdown"], out["slowdown_high"],
-                          out["family"], spread)
+    bounds = _stated(out["slowdown_low"], out["slowdown"], out["slowdown_high"], out["env"],
+                     out["case_id"], out["family"], spread, unstable)
     out["slowdown_low"] = [b[0] for b in bounds]
     out["slowdown_high"] = [b[1] for b in bounds]
     return out
 
 
-def _inside(rows: pd.DataFrame, spread: dict[str, float]) -> list[bool]:
-    """Whether each row's B lies inside A's interval widened by `spread`."""
-    bounds = _widened_all(rows["slowdown_low_a"], rows["slowdown_a"], rows["slowdown_high_a"],
-                          rows["family"], spread)
+def _inside(rows: pd.DataFrame, spread: Spread,
+            unstable: pd.DataFrame | None = None) -> list[bool]:
+    """Whether each row's B lies inside A's interval as stated (widened by `spread`, an
+    unstable case's over its range)."""
+    bounds = _stated(rows["slowdown_low_a"], rows["slowdown_a"], rows["slowdown_high_a"],
+                     rows["env_a"], rows["case_id"], rows["family"], spread, unstable)
     return [lo <= b <= hi for (lo, hi), b in zip(bounds, rows["slowdown_b"], strict=True)]
 
 
@@ -112,14 +180,15 @@ class Coverage:
     inside: float  # inside the widened interval
 
 
-def _unstable(steady: pd.DataFrame, spread: dict[str, float]) -> pd.DataFrame:
+def _unstable(steady: pd.DataFrame, spread: Spread) -> pd.DataFrame:
     """Cases whose slowdown in one run lies outside another run's widened interval: named
     "unstable across runs" with the range of their slowdowns, and whether the runs were on
     one machine start."""
     columns = ["env", "case_id", "family", "low", "high", "runs", "one_start"]
     if steady.empty:
         return pd.DataFrame(columns=columns)
-    moved = steady[[not inside for inside in _inside(steady, spread)]]
+    moved = steady[np.array([not inside for inside in _inside(steady, spread, None)],
+                            dtype=bool)]
     found = []
     for (env, case), g in moved.groupby(["env_a", "case_id"], sort=True):
         values = [*g["slowdown_a"], *g["slowdown_b"]]
@@ -144,7 +213,7 @@ class Calibration:
 
     pairs: list[RunPair] = field(default_factory=list)
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # every pair's cases (pair_rows)
-    spread: dict[str, float] = field(default_factory=dict)  # from every pair
+    spread: Spread = field(default_factory=dict)  # from every pair of two starts
     coverage: list[Coverage] = field(default_factory=list)  # each pair, left out
     unstable: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -167,9 +236,10 @@ def calibrate(measured: pd.DataFrame) -> Calibration:
     spread = spread_of(steady)
     coverage = []
     for pair in pairs:
-        mine = steady[_of(steady, pair)]
-        others = spread_of(steady[~_of(steady, pair)])
+        mine, rest = steady[_of(steady, pair)], steady[~_of(steady, pair)]
+        others = spread_of(rest)
         if len(mine) and others:
             coverage.append(Coverage(pair, len(mine), float(mine["inside_a"].mean()),
-                                     float(np.mean(_inside(mine, others)))))
+                                     float(np.mean(_inside(mine, others,
+                                                           _unstable(rest, others))))))
     return Calibration(pairs, rows, spread, coverage, _unstable(steady, spread))

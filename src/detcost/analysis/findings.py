@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..budget import DEFAULT_BUDGET
-from .calibration import Calibration, Coverage, calibrate, widen
+from .calibration import Calibration, Coverage, Spread, calibrate, widen
 from .claims import judge
 from .compare import across_machines, across_processes, compare_modes, current_comparisons
 from .decision import decision_table
@@ -95,7 +95,7 @@ class Findings:
     # Between runs: the extra spread per family (log units) that widens every interval,
     # each run pair's coverage under an estimate that left it out, and the cases that moved
     # beyond their widened interval (calibration.py).
-    between_runs: dict[str, float] = field(default_factory=dict)
+    between_runs: Spread = field(default_factory=dict)
     coverage: list[Coverage] = field(default_factory=list)
     unstable: pd.DataFrame = field(default_factory=pd.DataFrame)
     launch_bound: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -135,7 +135,7 @@ def _stability_pairs(measured: pd.DataFrame, calibration: Calibration
     for p in calibration.pairs:
         if (p.env, p.run_a, p.run_b) not in newest:
             continue
-        both = measured[measured["run_id"].isin([p.run_a, p.run_b]) & (measured["env"] == p.env)]
+        both = p.cases_of(measured)
         rows = calibration.rows_of(p)
         if rows.empty:
             continue  # no case both runs measured in both modes: nothing to say
@@ -150,8 +150,8 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
     main = latest(measured)
     calibration = calibrate(measured)
     spread, unstable = calibration.spread, calibration.unstable
-    comparison = _marked(widen(compare_modes(main), spread), unstable)
-    knobs = _marked(widen(current_comparisons(measured), spread), unstable)
+    comparison = _marked(widen(compare_modes(main), spread, unstable), unstable)
+    knobs = _marked(widen(current_comparisons(measured), spread, unstable), unstable)
     checked = pd.concat([records[records["validation"].notna()], main])
     geomeans, counts, cross_machine = knob_costs(knobs)
     noisy, short = noisy_cases(checked)

@@ -20,7 +20,7 @@ from ..runs.records import SCHEMA_VERSION, read_run_file, run_files
 from .stats import NOISY_IQR, median_iqr
 
 # Bump when a row's columns or their meaning change: older cached frames are then ignored.
-FRAME_VERSION = 3
+FRAME_VERSION = 4
 
 
 def load(paths: Iterable[Path | str], cache: Path | None = None) -> pd.DataFrame:
@@ -112,14 +112,22 @@ def _parse(path: Path) -> pd.DataFrame:
             "commit": (env.get("git") or {}).get("commit"),
             "started_at": header.started_at, "phases_s": r.phases_s,
             "profile": str((header.profile or {}).get("name") or ""),
-            # how the profile measured: reruns compare only runs measured alike
-            "method": json.dumps((header.profile or {}).get("measure"), sort_keys=True),
+            # how this case was measured: reruns compare only cases measured alike
+            "method": measured_alike((header.profile or {}).get("measure"), r.family),
             "inductor_deterministic": (r.knobs or {}).get("inductor_deterministic"),
             "kernels_s": r.kernels_s, "determinism_doc": env.get("determinism_doc"),
             "ranks_agree": len(set(r.rank_digests)) == 1 if r.rank_digests else None,
         })
     frame = pd.DataFrame(rows)
     return add_statistics(frame) if len(frame) else frame
+
+
+def measured_alike(measure: dict | None, family: str) -> str:
+    """The settings a family's cases were measured with: the profile's, then the family's
+    own (a profile that changes how models are timed leaves its other cases comparable)."""
+    settings = dict(measure or {})
+    own = (settings.pop("families", None) or {}).get(family) or {}
+    return json.dumps({**settings, **own}, sort_keys=True)
 
 
 def add_statistics(frame: pd.DataFrame) -> pd.DataFrame:

@@ -86,37 +86,52 @@ def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINI
 
 @dataclass(frozen=True)
 class RunPair:
-    """Two runs of one profile, measured alike, in one environment: the newer (B) and the
-    newest earlier one (A) that measured a case in common."""
+    """Two runs of one profile in one environment: the newer (B) and, for the cases measured
+    alike, the newest earlier one (A) that measured one of them."""
 
     env: str
     run_a: str
     run_b: str
     same_start: bool | None  # None: a header predates machine ids
+    methods: tuple[str, ...] = ()  # the measure settings of the cases they share; (): any
 
     @property
     def key(self) -> str:
         return f"{self.run_a} / {self.run_b}"
 
+    def cases_of(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The pair's rows of `frame`: its two runs, its environment, its methods."""
+        mine = (frame["env"] == self.env) & frame["run_id"].isin([self.run_a, self.run_b])
+        if self.methods and "method" in frame:
+            mine &= frame["method"].isin(self.methods)
+        return frame[mine]
+
 
 def _pairs_by_group(frame: pd.DataFrame) -> list[list[RunPair]]:
-    """Per environment, profile and measure settings: each run paired with the newest run
-    before it that shares a case (runs of a profile cut with -k may share none)."""
+    """Per environment and profile, oldest first: each run paired, for each way of measuring
+    its cases, with the newest run before it that measured one of them alike (runs of a
+    profile cut with -k may share none)."""
     measured = frame[frame["validation"].isna()] if "validation" in frame else frame
-    measured = measured.assign(method=measured.get("method", ""))  # measured alike
+    measured = measured.assign(method=measured.get("method", ""))
     groups = []
-    for (env, _, _), g in measured.groupby(["env", "profile", "method"], sort=True):
-        runs = list(run_order(g).sort_values().index)
-        cases = {run: set(g.loc[g["run_id"] == run, "case_id"]) for run in runs}
-        machines = {run: set(g.loc[g["run_id"] == run, "machine"].dropna()) for run in runs}
+    for (env, _), g in measured.groupby(["env", "profile"], sort=True):
+        order = list(run_order(g).sort_values().index)
+        machines = {run: set(g.loc[g["run_id"] == run, "machine"].dropna()) for run in order}
+        found: dict[tuple[str, str], set[str]] = {}
+        for method, h in g.groupby("method", sort=True):
+            runs = [run for run in order if run in set(h["run_id"])]
+            cases = {run: set(h.loc[h["run_id"] == run, "case_id"]) for run in runs}
+            for i, newer in enumerate(runs):
+                older = next((o for o in reversed(runs[:i]) if cases[o] & cases[newer]), None)
+                if older is not None:
+                    found.setdefault((older, newer), set()).add(method)
         pairs = []
-        for i, newer in enumerate(runs):
-            older = next((o for o in reversed(runs[:i]) if cases[o] & cases[newer]), None)
-            if older is None:
-                continue
+        for (older, newer), methods in sorted(
+                found.items(), key=lambda kv: (order.index(kv[0][1]), order.index(kv[0][0]))):
             known = machines[older] and machines[newer]
             pairs.append(RunPair(str(env), older, newer,
-                                 bool(machines[older] & machines[newer]) if known else None))
+                                 bool(machines[older] & machines[newer]) if known else None,
+                                 tuple(sorted(methods))))
         groups.append(pairs)
     return groups
 

@@ -322,12 +322,15 @@ def between_runs_md(f: Findings) -> str:
     the estimate did not see, and the cases that moved beyond it anyway."""
     lines = []
     if f.between_runs:
-        spread = ", ".join(f"{family} {np.expm1(tau):.1%}"
-                           for family, tau in sorted(f.between_runs.items()))
-        lines.append(f"- **Between runs**: every interval is widened by the spread tau that "
-                     "pairs of runs of one GPU and profile, measured alike, showed beyond "
-                     "their own intervals (log half-width sqrt(h^2 + (1.96 tau)^2); tau per "
-                     f"family, as a share): {spread}.")
+        spread = "; ".join(
+            f"{html.escape(env) or 'every GPU'}: " + ", ".join(
+                f"{family} {np.expm1(tau):.1%}" for family, tau in sorted(taus.items()))
+            for env, taus in sorted(f.between_runs.items(), key=lambda kv: kv[0] == ""))
+        lines.append(f"- **Between machine starts**: every interval is widened by the spread "
+                     "tau that pairs of runs of one GPU and profile on two machine starts, "
+                     "measured alike, showed beyond their own intervals (log half-width "
+                     "sqrt(h^2 + (1.96 tau)^2); tau per GPU and family, as a share; a GPU "
+                     f"without such a pair takes every GPU's): {spread}.")
     for c in f.coverage:
         start = {True: "one machine start", False: "two machine starts",
                  None: "machine starts not recorded"}[c.pair.same_start]
