@@ -47,9 +47,12 @@ def test_update_replaces_only_the_marked_block(tmp_path, two_gpu_results):
                   write_figure=lambda fig, path: written.append((fig.layout.title.text, path)))
     text = readme.read_text()
     assert text.startswith("# Title\nkept\n") and text.endswith("tail kept\n")
-    assert "old" not in text and "budget 1.20x" in text
+    assert "old" not in text and "### The answer per workload" in text
+    assert "[docs/findings.md](docs/findings.md)" in text
+    # every other table, and the figure, in docs/findings.md
+    whole = (tmp_path / "docs" / "findings.md").read_text()
+    assert "budget 1.20x" in whole and "](../figs/costliest-cases.svg)" in whole
     assert written and written[0][1] == tmp_path / "figs" / "costliest-cases.svg"
-    assert "](figs/costliest-cases.svg)" in text
 
 
 def test_readme_without_markers_is_refused(tmp_path, two_gpu_results):
@@ -138,7 +141,7 @@ def test_every_test_the_faults_table_names_exists():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    text = (root / "README.md").read_text()
+    text = (root / "docs" / "faults.md").read_text()
     table = text[text.index("| fault | what happens | test |"):]
     table = table[:table.index("\n\n")]
     named = set(re.findall(r"`(test_\w+)`", table))

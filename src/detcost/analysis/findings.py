@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..budget import DEFAULT_BUDGET
+from .answer import answer_table
 from .calibration import Calibration, Coverage, Spread, calibrate, widen
 from .claims import judge
 from .compare import across_machines, across_processes, compare_modes, current_comparisons
@@ -17,7 +18,7 @@ from .decision import decision_table
 from .diff import EnvironmentDiff, environment_diffs
 from .doc import doc_against_behaviour
 from .select import latest
-from .stability import rerun_pairs, stability
+from .stability import rerun_pairs, stability, steady_share
 from .summaries import (
     GpuDifferences,
     GpuNoise,
@@ -99,6 +100,10 @@ class Findings:
     coverage: list[Coverage] = field(default_factory=list)
     unstable: pd.DataFrame = field(default_factory=pd.DataFrame)
     launch_bound: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the first screen: per named workload, environment and dtype (answer.py)
+    answer: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # per environment: the share of default-mode cases with IQR under 2% of the median
+    steady_by_env: dict[str, float] = field(default_factory=dict)
 
     @property
     def cross_env(self) -> bool:
@@ -154,12 +159,13 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
     knobs = _marked(widen(current_comparisons(measured), spread, unstable), unstable)
     checked = pd.concat([records[records["validation"].notna()], main])
     geomeans, counts, cross_machine = knob_costs(knobs)
+    kept = promise(main)
     noisy, short = noisy_cases(checked)
     return Findings(
         budget=budget, records=records, measured=measured, main=main, comparison=comparison,
         knobs=knobs, decision=decision_table(comparison, budget),
         validation=validation_table(records), environments=environments(main),
-        promise=promise(main), spread=across_processes(main, "default"),
+        promise=kept, spread=across_processes(main, "default"),
         nondeterminism=nondeterminism_by_family(main), costliest=costliest(comparison),
         unsupported=unsupported_ops(main), doc=doc_against_behaviour(main),
         knob_geomeans=geomeans, knob_counts=counts, knob_cross_machine=cross_machine,
@@ -172,7 +178,9 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
         stability=_stability_pairs(measured, calibration),
         environment_diffs=environment_diffs(comparison), between_runs=spread,
         coverage=calibration.coverage, unstable=unstable,
-        launch_bound=launch_bound(main))
+        launch_bound=launch_bound(main),
+        answer=answer_table(comparison, knobs, kept.default_across),
+        steady_by_env={str(env): steady_share(g) for env, g in main.groupby("env")})
 
 
 def _marked(comparison: pd.DataFrame, unstable: pd.DataFrame) -> pd.DataFrame:

@@ -14,22 +14,16 @@ from plotly.offline import get_plotlyjs
 
 from ..analysis.findings import Findings
 from . import figures, trust_figures
+from .controls import FILTER_KEYS, controls_html, script
 from .files import recording, write_text
-from .html import (
-    FILTER_KEYS,
-    STYLE,
-    csv_safe,
-    figure_div,
-    filter_script,
-    filters_html,
-    page,
-    table_html,
-)
+from .first_screen import data_script, diff_html, first_screen_html, views_script
+from .html import STYLE, csv_safe, figure_div, page, table_html
 from .plotkit import filter_key
 from .text import stability_sentence
 
 PLOTLY_FILE = "plotly.min.js"
 FILTER_FILE = "filters.js"
+VIEWS_FILE = "views.js"
 STYLE_FILE = "style.css"
 DECISION_COLUMNS = ["env", "family", "verdict", "why", "geomean_slowdown", "worst_slowdown",
                     "measured", "nondeterministic_by_default", "default_measured",
@@ -104,7 +98,9 @@ def _section(title: str, note: str, table: pd.DataFrame, folder: Path, csv_name:
     is the page's own HTML, never text from results."""
     if not len(table):
         return []
-    return [f"<h2>{html.escape(title)}</h2>", *([f'<p class="note">{note}</p>'] if note else []),
+    anchor = csv_name.rsplit("-", 1)[-1].removesuffix(".csv")
+    return [f'<h2 id="{html.escape(anchor)}">{html.escape(title)}</h2>',
+            *([f'<p class="note">{note}</p>'] if note else []),
             _csv_link(table, folder, csv_name), table_html(table, keys)]
 
 
@@ -118,19 +114,20 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
     """One page's HTML; writes its CSV files into `folder`."""
     values = {k: sorted(map(str, f.main[k].dropna().unique())) for k in FILTER_KEYS}
     body = [f"<h1>{html.escape(title)}</h1>",
-            '<p class="note">What does <code>torch.use_deterministic_algorithms(True)</code> '
-            "cost on each GPU (or CPU) and torch, and what does it buy? Slowdown = "
-            "deterministic / default median time over every process of each mode; its "
-            "interval is where a rerun would land 95% of the time. The newest run that "
-            "measured a case in both modes stands for it; each single-knob mode is set "
-            "against the default of its own newest run. Budget for the verdicts: "
-            f"{f.budget:.2f}x.</p>", links,
-            filters_html(values), "<h2>Findings</h2>", findings_html(f),
+            '<p class="note">What <code>torch.use_deterministic_algorithms(True)</code> costs '
+            "(deterministic / default median time, with the interval a rerun lands in 95% of "
+            "the time) and what it buys, per workload, GPU and torch version. "
+            f'<a href="#method">method</a> · <a href="{html.escape(stem)}-cases.csv">raw CSV'
+            "</a></p>",
+            controls_html(values, f.budget), first_screen_html(f), data_script(f),
+            diff_html(), links, "<h2>Findings</h2>", findings_html(f),
             "<h2>Decision</h2>"]
     if len(f.decision):
         shown = [c for c in DECISION_COLUMNS if f.cross_env or c != "env"]
-        body += ['<p class="note">worst = the costliest case whose rounds were steady (IQR '
-                 "under 10% of the median in both modes); noisy cases are counted apart.</p>",
+        body += [f'<p class="note">Verdicts against the report\'s budget, {f.budget:.2f}x '
+                 "(<code>nox -s report -- --budget 1.25</code> for another); worst = the "
+                 "costliest case whose rounds were steady (IQR under 10% of the median in both "
+                 "modes); noisy cases are counted apart.</p>",
                  _csv_link(f.decision[DECISION_COLUMNS], folder, f"{stem}-decision.csv"),
                  table_html(f.decision[shown])]
     else:
@@ -159,6 +156,9 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
         ("Unstable across runs", "Cases whose slowdown in one run lies outside another "
          "run's interval, even widened by the spread between runs: never ranked as a "
          "family's worst case.", f.unstable, "unstable", None),
+        ("Ops that raise under deterministic mode", "Each op that torch refused to run in "
+         "deterministic mode, as its alert names it: <code>warn_only=True</code> runs it "
+         "as it is, with a warning.", f.unsupported, "unsupported", None),
     ]
     for title, note, table, name, keys in sections:
         body += _section(title, note, table, folder, f"{stem}-{name}.csv", keys)
@@ -207,7 +207,7 @@ def stability_html(f: Findings, folder: Path, stem: str) -> list[str]:
                                                                   pair.run_b),
                              f"{stem}-stability-{len(parts)}"),
                   _csv_link(shown, folder, name), table_html(shown)]
-    return ["<h2>Stability between runs</h2>", *parts] if parts else []
+    return ['<h2 id="trust">Stability between runs</h2>', *parts] if parts else []
 
 
 def build_dashboard(f: Findings, out: Path) -> Path:
@@ -223,11 +223,12 @@ def build_dashboard(f: Findings, out: Path) -> Path:
 
 def _build(f: Findings, out: Path) -> Path:
     write_text(out / PLOTLY_FILE, get_plotlyjs())
-    write_text(out / FILTER_FILE, filter_script())
+    write_text(out / FILTER_FILE, script())
+    write_text(out / VIEWS_FILE, views_script())
     write_text(out / STYLE_FILE, STYLE)
     head = (f'<link rel="stylesheet" href="{STYLE_FILE}">'
             f'<script src="{PLOTLY_FILE}"></script>')
-    tail = f'<script src="{FILTER_FILE}"></script>'
+    tail = f'<script src="{VIEWS_FILE}"></script><script src="{FILTER_FILE}"></script>'
     envs = sorted(f.records["env"].unique())
     links = "<p>Environments: " + " · ".join(
         f'<a href="{slug(e)}.html">{html.escape(e)}</a>' for e in envs) + "</p>"
@@ -236,6 +237,6 @@ def _build(f: Findings, out: Path) -> Path:
                    build_page(f.only(env), out, slug(env), f"detcost: {env}",
                               '<p><a href="index.html">All environments</a></p>', head, tail))
     index = out / "index.html"
-    write_text(index, build_page(f, out, "all", "detcost: deterministic mode, measured",
+    write_text(index, build_page(f, out, "all", "Does deterministic mode fit my budget?",
                                  links, head, tail))
     return index

@@ -16,9 +16,9 @@ from plotly.utils import PlotlyJSONEncoder
 from .plotkit import CONFIG
 
 STYLE = """
-body{font-family:system-ui,-apple-system,sans-serif;margin:1.5rem auto;max-width:1400px;
+body{font-family:system-ui,-apple-system,sans-serif;margin:.6rem auto;max-width:1440px;
      color:#222;padding:0 1rem;line-height:1.4}
-h1{margin-bottom:.2rem} h2{margin-top:2rem;border-bottom:1px solid #ddd}
+h1{margin:.2rem 0;font-size:1.6rem} h2{margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
 td,th{border:1px solid #ccc;padding:.2rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3;position:sticky;top:0}
@@ -31,46 +31,24 @@ th{background:#f3f3f3;position:sticky;top:0}
 .verdict-over{color:#b06000;font-weight:600}
 a.csv{font-size:.85rem;margin-left:.5rem} .scroll{overflow-x:auto;max-width:100%}
 td{max-width:44rem}
+.first{display:grid;grid-template-columns:minmax(0,1fr) 330px;gap:1rem;margin-top:.6rem}
+.answer{overflow-x:auto} .answer-table{font-size:.8rem;margin:0}
+.answer-table td,.answer-table th{padding:.15rem .4rem;line-height:1.25}
+.answer-table th.label{position:sticky;left:0;background:#fafafa;z-index:1;min-width:9rem}
+.answer-table small{color:#444} .bad{color:#b00}
+td.green,.sw.green{background:#e3f3e3} td.amber,.sw.amber{background:#fff0d0}
+td.red,.sw.red{background:#fbdede} td.grey,.sw.grey{background:#f0f0f0;color:#666}
+.sw{display:inline-block;width:.8rem;height:.8rem;border:1px solid #bbb;margin:0 .2rem}
+.rail .card{border:1px solid #ddd;border-radius:6px;padding:.45rem .65rem;margin-bottom:.5rem;
+     font-size:.8rem;line-height:1.3}
+.budget button{border:1px solid #999;border-radius:1rem;background:#fff;padding:0 .5rem;
+     margin:0 .1rem;cursor:pointer} .budget button.on{background:#1f5fbf;color:#fff}
+.budget input{width:3.5rem} .filters{align-items:center;font-size:.85rem}
+tr.costlier td{background:#fbdede} tr.cheaper td{background:#e3f3e3}
+@media (max-width:900px){.first{grid-template-columns:1fr}}
+@media (max-width:600px){.filters{position:static} .answer-table td{min-width:13rem}
+     h1{font-size:1.25rem}}
 """
-
-FILTER_KEYS = ("gpu", "torch", "family", "dtype", "precision")
-
-# Filters every figure (per point, through `ids`; heatmap rows through meta.rowkeys) and
-# every table row (through data-key) by the chosen gpu / torch / family / dtype / precision.
-FILTER_JS = """
-(function(){
-  const keys = %(keys)s;
-  function parse(k){const o={};(k||'').split('|').forEach(p=>{const i=p.indexOf('=');
-    if(i>0)o[p.slice(0,i)]=p.slice(i+1);});return o;}
-  function wanted(){const w={};keys.forEach(k=>{const s=document.getElementById('f-'+k);
-    if(s&&s.value)w[k]=s.value;});return w;}
-  function match(key,w){const o=parse(key);return Object.keys(w).every(k=>!(k in o)||o[k]===w[k]);}
-  const perPoint=['x','y','ids','text','customdata','z'];
-  const isArr=a=>Array.isArray(a)||ArrayBuffer.isView(a);
-  function filterTrace(t,w){
-    if(t.type==='heatmap'&&t.meta&&t.meta.rowkeys){const keep=t.meta.rowkeys.map(k=>match(k,w));
-      return Object.assign({},t,{z:t.z.filter((_,i)=>keep[i]),y:t.y.filter((_,i)=>keep[i]),
-        text:t.text?t.text.filter((_,i)=>keep[i]):t.text});}
-    if(!t.ids)return t;
-    const keep=t.ids.map(k=>match(k,w)),c=Object.assign({},t);
-    perPoint.forEach(p=>{if(isArr(t[p])&&t[p].length===keep.length)
-      c[p]=t[p].filter((_,i)=>keep[i]);});
-    ['error_x','error_y'].forEach(e=>{if(t[e]){c[e]=Object.assign({},t[e]);
-      ['array','arrayminus'].forEach(a=>{if(isArr(t[e][a]))
-        c[e][a]=t[e][a].filter((_,i)=>keep[i]);});}});
-    if(t.marker&&isArr(t.marker.color)){c.marker=Object.assign({},t.marker,
-      {color:t.marker.color.filter((_,i)=>keep[i])});}
-    return c;}
-  function apply(){const w=wanted();
-    document.querySelectorAll('.js-plotly-plot').forEach(div=>{
-      if(!div._original)div._original=JSON.parse(JSON.stringify(div.data));
-      Plotly.react(div,div._original.map(t=>filterTrace(t,w)),div.layout);});
-    document.querySelectorAll('tr[data-key]').forEach(tr=>{
-      tr.style.display=match(tr.dataset.key,w)?'':'none';});}
-  document.querySelectorAll('.filters select').forEach(s=>s.addEventListener('change',apply));
-})();
-"""
-
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -92,18 +70,37 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def table_html(table: pd.DataFrame, keys: pd.Series | None = None) -> str:
-    """A DataFrame as an HTML table, every cell escaped; `keys` (filter keys per row) lets
-    the filters hide rows."""
+FILTERED = ("gpu", "torch", "family", "dtype", "precision")
+
+
+def row_keys(table: pd.DataFrame) -> list[str]:
+    """Each row's filter key: the filtered columns it has (gpu and torch read from its
+    environment where it has only that), then its text, which the search matches."""
+    keys = []
+    for row in table.to_dict("records"):
+        found = {k: row[k] for k in FILTERED if k in row and isinstance(row[k], str)}
+        env = row.get("env") or row.get("environment")
+        if isinstance(env, str) and " · torch " in env:
+            found.setdefault("gpu", "CPU" if env.startswith("CPU")
+                             else env.split(" · torch ")[0])
+            found.setdefault("torch", env.split(" · torch ")[1])
+        text = " ".join(_cell(v) for v in row.values()).replace("|", "/")
+        keys.append("|".join(f"{k}={v}" for k, v in found.items()) + f"|text={text}")
+    return keys
+
+
+def table_html(table: pd.DataFrame, keys: pd.Series | list[str] | None = None) -> str:
+    """A DataFrame as an HTML table, every cell escaped, each row keyed for the filters
+    (`keys`, or row_keys), with a count of the rows they leave."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    keys = list(keys) if keys is not None else row_keys(table)
     rows = []
     for i, row in enumerate(table.itertuples(index=False)):
-        attr = f' data-key="{html.escape(str(keys.iloc[i]))}"' if keys is not None else ""
         cells = "".join(f"<td{_verdict_class(table.columns[j], v)}>{html.escape(_cell(v))}</td>"
                         for j, v in enumerate(row))
-        rows.append(f"<tr{attr}>{cells}</tr>")
-    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+        rows.append(f'<tr data-key="{html.escape(str(keys[i]))}">{cells}</tr>')
+    return (f'<p class="count note"></p><div class="scroll"><table data-keyed><thead><tr>'
+            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _verdict_class(column: str, value: object) -> str:
@@ -139,20 +136,6 @@ def figure_div(fig: go.Figure, div_id: str) -> str:
     return (f'<div class="figure" id="{div_id}"></div>\n<script>(function(){{'
             f'const f={payload};Plotly.newPlot("{div_id}",f.data,f.layout,{config});'
             f'}})();</script>')
-
-
-def filters_html(values: dict[str, list[str]]) -> str:
-    parts = []
-    for key in FILTER_KEYS:
-        options = "".join(f'<option value="{html.escape(v)}">{html.escape(v)}</option>'
-                          for v in values.get(key, []))
-        parts.append(f'<label>{key} <select id="f-{key}"><option value="">all</option>'
-                     f'{options}</select></label>')
-    return f'<div class="filters">{"".join(parts)}</div>'
-
-
-def filter_script() -> str:
-    return FILTER_JS % {"keys": json.dumps(FILTER_KEYS)}
 
 
 def page(title: str, body: str, head: str, tail: str) -> str:

@@ -357,3 +357,28 @@ def between_runs_md(f: Findings) -> str:
     return "\n".join(lines) + ("\n\nUnstable across runs (never ranked as a worst case): "
                                "the slowdown of one run lies outside another's widened "
                                "interval.\n\n") + md_table(view)
+
+
+def answer_md(f: Findings) -> str:
+    """The first screen's table in markdown: per named workload, each GPU's cost over every
+    dtype (the CPU runs show the flow, not a GPU's answer)."""
+    a = f.answer
+    if not len(a):
+        return ""
+    a = a[(a["dtype"] == "all") & ~a["env"].str.startswith("CPU")]
+    if not len(a):
+        return ""
+
+    def cell(r) -> str:
+        if not r.cases:
+            return "raises: " + r.raised.split(",")[0] if r.raised else ""
+        spread = (f"{_x(r.low)}-{_x(r.high)}" if r.cases == 1
+                  else f"geomean of {r.cases}, worst {_x(r.worst)}")
+        knob = f"; {r.knob} {_x(r.knob_slowdown)}" if r.knob else ""
+        buys = f"; default varied in {r.varied} of {r.cases}" if r.varied else ""
+        return f"**{_x(r.slowdown)}** ({spread}){buys}{knob}"
+
+    view = a.assign(cell=[cell(r) for r in a.itertuples()]).pivot_table(
+        index=["order", "label"], columns="env", values="cell", aggfunc="first")
+    view = view.reset_index().drop(columns="order").rename(columns={"label": "workload"})
+    return md_table(view.fillna("not measured"))

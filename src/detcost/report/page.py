@@ -8,13 +8,15 @@ from pathlib import Path
 from plotly.offline import get_plotlyjs
 
 from ..analysis.findings import Findings
+from .controls import script
 from .dashboard import build_page
 from .files import write_text
-from .html import STYLE, filter_script
+from .first_screen import views_script
+from .html import STYLE
 
 
 def write_run_page(findings: Findings, path: Path, title: str) -> Path:
     html = build_page(findings, path.parent, path.stem, title,
                       head=f"<style>{STYLE}</style><script>{get_plotlyjs()}</script>",
-                      tail=f"<script>{filter_script()}</script>")
+                      tail=f"<script>{views_script()}</script><script>{script()}</script>")
     return write_text(path, html)
