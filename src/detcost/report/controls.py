@@ -24,8 +24,8 @@ SCRIPT = """
     return {w:w,q:q?q.value.trim().toLowerCase():'',budget:b?parseFloat(b.value)||10:10};}
   function matchKey(o,w){return Object.keys(w).every(k=>{if(!(k in o))return true;
     if(k==='gpu'&&w[k]===EVERY_GPU)return o.gpu!=='CPU';return o[k]===w[k];});}
-  function match(key,s){const o=parse(key);
-    return matchKey(o,s.w)&&(!s.q||String(key).toLowerCase().includes(s.q));}
+  function match(key,s,text){const o=parse(key);
+    return matchKey(o,s.w)&&(!s.q||String(text||key).toLowerCase().includes(s.q));}
   const perPoint=['x','y','ids','text','customdata','z'];
   const isArr=a=>Array.isArray(a)||ArrayBuffer.isView(a);
   function filterTrace(t,s){
@@ -60,7 +60,8 @@ SCRIPT = """
       if(!div._original)div._original=JSON.parse(JSON.stringify(div.data));
       Plotly.react(div,div._original.map(t=>filterTrace(t,s)),div.layout);});
     document.querySelectorAll('table[data-keyed]').forEach(tb=>{let n=0,m=0;
-      tb.querySelectorAll('tr[data-key]').forEach(tr=>{const ok=match(tr.dataset.key,s);
+      tb.querySelectorAll('tr[data-key]').forEach(tr=>{
+        const ok=match(tr.dataset.key,s,tr.textContent);
         tr.style.display=ok?'':'none';m++;if(ok)n++;});
       const c=tb.parentElement.previousElementSibling;
       if(c&&c.classList.contains('count'))c.textContent=n+' of '+m+' rows';

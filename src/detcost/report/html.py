@@ -75,7 +75,7 @@ FILTERED = ("gpu", "torch", "family", "dtype", "precision")
 
 def row_keys(table: pd.DataFrame) -> list[str]:
     """Each row's filter key: the filtered columns it has (gpu and torch read from its
-    environment where it has only that), then its text, which the search matches."""
+    environment where it has only that); the search matches the row's text."""
     keys = []
     for row in table.to_dict("records"):
         found = {k: row[k] for k in FILTERED if k in row and isinstance(row[k], str)}
@@ -84,8 +84,7 @@ def row_keys(table: pd.DataFrame) -> list[str]:
             found.setdefault("gpu", "CPU" if env.startswith("CPU")
                              else env.split(" · torch ")[0])
             found.setdefault("torch", env.split(" · torch ")[1])
-        text = " ".join(_cell(v) for v in row.values()).replace("|", "/")
-        keys.append("|".join(f"{k}={v}" for k, v in found.items()) + f"|text={text}")
+        keys.append("|".join(f"{k}={v}" for k, v in found.items()))
     return keys
 
 
