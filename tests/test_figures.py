@@ -67,3 +67,19 @@ def test_other_figures_draw_or_explain_why_not(data):
 def test_empty_frames_give_an_explaining_figure():
     fig = figures.slowdown_by_case(pd.DataFrame(columns=["status"]))
     assert "no case was measured" in fig.layout.annotations[0].text
+
+
+def test_a_long_list_of_cases_is_cut_to_its_worst_two_screens():
+    import pandas as pd
+
+    from detcost.report.plotkit import MAX_ROWS, capped, height_for
+
+    rows = pd.DataFrame({"label": [f"case {i}" for i in range(300)],
+                         "slowdown": [1 + i / 100 for i in range(300)]})
+    worst_first = rows.sort_values("slowdown", ascending=False)["label"].tolist()
+    kept, note = capped(rows, worst_first, lanes=2)
+    assert len(kept) == MAX_ROWS // 2 and kept["slowdown"].min() > 3.6
+    assert f"the {MAX_ROWS // 2} highest of 300" in note
+    assert height_for(2 * len(kept)) <= 2 * 900
+    short, note = capped(rows.head(10), rows.head(10)["label"].tolist())
+    assert len(short) == 10 and note == ""

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from ..modes import knob_columns, mode_colour
 from ..workloads.families import family as family_facts
 from .plotkit import (
+    capped,
     case_label,
     empty_figure,
     esc,
@@ -37,6 +38,9 @@ def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
     if ok.empty:
         return empty_figure(title, "no case was measured in both modes")
     ok = labelled(ok, shape_label)
+    ok, cut = capped(ok, ok.groupby("label")["slowdown"].max()
+                     .sort_values(ascending=False).index.tolist())
+    title += cut
     columns = sorted(ok["numerics"].unique())
     order = (ok.groupby("label").agg(family=("family", "first"), worst=("slowdown", "max"))
              .sort_values(["family", "worst"], ascending=[False, True]).index.tolist())
@@ -237,6 +241,8 @@ def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
     if ok["env"].nunique() < 2:
         return empty_figure(title, "one environment so far: add a run on another GPU or torch")
     ok = labelled(ok)
+    ok, cut = capped(ok, order_by(ok, "slowdown")[::-1], ok["env"].nunique())
+    title += cut
     order = order_by(ok, "slowdown")
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):

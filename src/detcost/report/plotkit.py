@@ -14,6 +14,20 @@ ROW_PX = 20
 CONFIG = {"displaylogo": False, "responsive": True,
           "toImageButtonOptions": {"format": "png", "scale": 2}}
 
+MAX_ROWS = 70  # about two screens of rows: a longer list is cut to its worst
+
+
+def capped(rows: pd.DataFrame, worst_first: list[str], lanes: int = 1
+           ) -> tuple[pd.DataFrame, str]:
+    """The rows of the labels that fit about two screens (`lanes` bars a label), taken from
+    the front of `worst_first`, and what the title says of the rest."""
+    keep = max(1, MAX_ROWS // max(1, lanes))
+    if len(worst_first) <= keep:
+        return rows, ""
+    return (rows[rows["label"].isin(set(worst_first[:keep]))],
+            f" (the {keep} highest of {len(worst_first)}: search the case table for the rest)")
+
+
 def height_for(rows: int, extra: int = 160) -> int:
     return max(320, extra + ROW_PX * rows)
 
