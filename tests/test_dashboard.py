@@ -101,3 +101,21 @@ def test_a_rebuild_drops_the_pages_of_environments_no_longer_measured(two_gpu_re
     build_dashboard(compute_findings(load([two_gpu_results / "raw" / "a"])), out)
     assert not (out / "gpu-c-torch-2-11-0.html").exists()
     assert not list(out.glob("gpu-c-*.csv")) and (out / "gpu-a-torch-2-11-0.html").exists()
+
+
+def test_each_family_has_a_section_and_the_checks_are_collapsed(site):
+    page = (site / "index.html").read_text()
+    assert 'id="family-scatter"' in page and '"all-scatter-worst"' in page  # its chart
+    trust = page[page.index('<details id="trust">'):]
+    assert "<h2>Environments</h2>" in trust[:trust.index("</details>")]
+    assert '<details id="method">' in page
+
+
+def test_an_empty_part_of_a_family_says_what_to_run(two_gpu_results):
+    from detcost.report.family_sections import family_sections
+
+    f = compute_findings(load([two_gpu_results / "raw"]))
+    f = f.__class__(**{**f.__dict__, "comparison": f.comparison.assign(family="model"),
+                       "compiled": f.compiled.iloc[0:0]})
+    text = "\n".join(family_sections(f, "x"))
+    assert "No compiled step measured: run <code>nox -s bench -- --profile full" in text

@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from ..analysis.findings import Findings
 from . import figures, trust_figures
 from .controls import FILTER_KEYS, controls_html, script
+from .family_sections import family_sections
 from .files import recording, write_text
 from .first_screen import data_script, diff_html, first_screen_html, views_script
 from .html import STYLE, csv_safe, figure_div, page, table_html
@@ -132,13 +133,11 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
                  table_html(f.decision[shown])]
     else:
         body.append("<p>No comparison: run both the default and the deterministic mode.</p>")
+    body += family_sections(f, stem)
     body.append("<h2>Figures</h2>")
     body += [figure_div(fig, f"{stem}-fig{i}") for i, fig in enumerate(_figures(f))]
     doc = f.doc.assign(cases=f.doc["cases"].map(lambda c: ", ".join(c[:2])))
     sections = [
-        ("Timer validation", "The suite's timer against CUDA events (and triton's do_bench, "
-         "which flushes L2 before every call) on the same steps, in one process.",
-         f.validation, "validation", None),
         ("Cases", "", f.comparison[CASE_COLUMNS] if len(f.comparison) else f.comparison,
          "cases", f.comparison.apply(filter_key, axis=1) if len(f.comparison) else None),
         ("Where the time went", "Model steps profiled with torch.profiler in both modes: "
@@ -163,9 +162,29 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
     for title, note, table, name, keys in sections:
         body += _section(title, note, table, folder, f"{stem}-{name}.csv", keys)
     body += diffs_html(f, folder, stem)
-    body += stability_html(f, folder, stem)
-    body += ["<h2>Environments</h2>", table_html(f.environments[ENV_COLUMNS])]
+    body += ['<details id="trust"><summary><b>Trust checks</b>: the timer against CUDA '
+             "events, stability between runs, the environments</summary>",
+             *_section("Timer validation", "The suite's timer against CUDA events (and "
+                       "triton's do_bench, which flushes L2 before every call) on the same "
+                       "steps, in one process.", f.validation, folder,
+                       f"{stem}-validation.csv"),
+             *stability_html(f, folder, stem),
+             "<h2>Environments</h2>", table_html(f.environments[ENV_COLUMNS]), "</details>",
+             METHOD]
     return page(title, "\n".join(body), head, tail)
+
+
+METHOD = ('<details id="method"><summary><b>Method</b></summary><p class="note">Each mode '
+          "runs in worker processes of its own (some knobs are read once per process), two "
+          "processes per mode, interleaved. A case is warmed up until its step time settles, "
+          "then timed in rounds until the 95% interval of its median is within the profile's "
+          "target or its time cap; the device is waited for before every clock read. Its "
+          "slowdown is the ratio of the two modes' medians over every round of every process, "
+          "with a hierarchical bootstrap interval (processes, then rounds) widened by the "
+          "spread between machine starts that pairs of runs of the same GPU showed. Variance "
+          "is measured by repeating the step on identical inputs and comparing digests, "
+          "within a process and across two, and against a float64 reference. The whole "
+          "method: <code>docs/method.md</code> in the repository.</p></details>")
 
 
 DIFF_COLUMNS = ["case_id", "family", "change", "slowdown_a", "slowdown_low_a",
@@ -207,7 +226,7 @@ def stability_html(f: Findings, folder: Path, stem: str) -> list[str]:
                                                                   pair.run_b),
                              f"{stem}-stability-{len(parts)}"),
                   _csv_link(shown, folder, name), table_html(shown)]
-    return ['<h2 id="trust">Stability between runs</h2>', *parts] if parts else []
+    return ['<h2 id="stability">Stability between runs</h2>', *parts] if parts else []
 
 
 def build_dashboard(f: Findings, out: Path) -> Path:

@@ -16,7 +16,6 @@ from ..modes import knob_columns, mode_colour
 from ..workloads.families import family as family_facts
 from .plotkit import (
     capped,
-    case_label,
     empty_figure,
     esc,
     esc_series,
@@ -266,18 +265,20 @@ def costliest_cases(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
     ok = ok[~ok["case_id"].isin(ok.loc[noisy, "case_id"])]  # noisy anywhere: not ranked
     if ok.empty:
         return empty_figure(title, "no case was measured in both modes")
-    ok["label"] = ok.apply(case_label, axis=1)
+    ok = labelled(ok)
     worst = ok.groupby("label")["slowdown"].max().nlargest(top)
     ok = ok[ok["label"].isin(worst.index)]
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
         fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=esc(env),
+                             ids=g["key"],
                              text=[f"{v:.1f}x" for v in g["slowdown"]], textposition="outside",
                              error_x={"type": "data", "symmetric": False,
                                       "array": (g["slowdown_high"] - g["slowdown"]).clip(0),
                                       "arrayminus": (g["slowdown"] - g["slowdown_low"]).clip(0)}))
+    fig.add_vline(x=1.0, line_dash="dot", line_color="black")
     fig.update_layout(title=title, barmode="group", height=height_for(2 * len(worst), 140),
-                      width=1100, xaxis={"type": "log", "title": "slowdown (x, log)"},
+                      width=1100, xaxis={"type": "log", "title": "slowdown (x, log; 1x: no cost)"},
                       yaxis={"categoryorder": "array", "categoryarray": list(worst.index[::-1])},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
                       margin={"l": 10, "r": 40}, template="plotly_white")
