@@ -135,3 +135,21 @@ def test_the_diff_view_sets_any_two_environments_side_by_side(driver):
     b.select_by_value(cpus[-1])
     assert "cases in both" in driver.find_element(By.ID, "diffview").text
     assert browser.errors(driver) == []
+
+
+def test_the_case_table_sorts_by_a_column_and_names_the_run_on_every_row(driver):
+    from selenium.webdriver.common.by import By
+
+    _open(driver)
+    table = driver.find_element(By.XPATH, "//h2[@id='cases']/following::table[1]")
+    headers = [h.text for h in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    column = headers.index("slowdown")
+    header = table.find_elements(By.CSS_SELECTOR, "thead th")[column]
+    read = ("return [...arguments[0].tBodies[0].rows].filter(r => r.style.display !== 'none')"
+            ".map(r => [r.cells[arguments[1]].textContent, r.cells[arguments[2]].textContent])")
+    for order in ("asc", "desc"):
+        header.click()
+        rows = driver.execute_script(read, table, column, headers.index("run_id"))
+        values = [float(v) for v, _ in rows if v]
+        assert values == sorted(values, reverse=order == "desc")
+        assert all(run for _, run in rows)

@@ -1,6 +1,7 @@
 """The controls every page shares: the budget, the GPU, torch, family, dtype and precision
 filters and a search over case names, all kept in the URL (its fragment, which a page opened
-from a file can change too). One script applies them to every figure (per point, through
+from a file can change too). One script sorts every table by a click on a header, and applies
+them to every figure (per point, through
 `ids`; heatmap rows through meta.rowkeys), every keyed table row (through data-key, with a
 count per table) and the drawn views (the answer table and the diff), and resets them."""
 
@@ -74,6 +75,16 @@ SCRIPT = """
   function reset(){keys.forEach(k=>{const el=$('f-'+k);if(el)el.value=el.dataset.default||'';});
     if($('f-q'))$('f-q').value='';const b=$('f-budget');if(b)b.value=b.dataset.default;
     apply();}
+  // every table sorts by a click on a column's header (numbers as numbers), again to reverse
+  document.querySelectorAll('table[data-keyed] thead th').forEach(th=>{
+    th.classList.add('sortable');th.addEventListener('click',()=>{
+      const body=th.closest('table').tBodies[0],i=th.cellIndex;
+      const dir=th.dataset.dir==='asc'?'desc':'asc';th.dataset.dir=dir;
+      const val=r=>{const t=r.cells[i]?r.cells[i].textContent:'',n=parseFloat(t);
+        return isNaN(n)?t:n;};
+      [...body.rows].sort((a,b)=>{const x=val(a),y=val(b);const c=(typeof x==='number'&&
+        typeof y==='number')?x-y:String(x).localeCompare(String(y));return dir==='asc'?c:-c;})
+        .forEach(r=>body.appendChild(r));});});
   window.detcostApply=apply;
   document.querySelectorAll('.filters select').forEach(el=>el.addEventListener('change',apply));
   document.querySelectorAll('.filters input').forEach(el=>el.addEventListener('input',apply));

@@ -44,7 +44,7 @@ td.red,.sw.red{background:#fbdede} td.grey,.sw.grey{background:#f0f0f0;color:#66
 .budget button{border:1px solid #999;border-radius:1rem;background:#fff;padding:0 .5rem;
      margin:0 .1rem;cursor:pointer} .budget button.on{background:#1f5fbf;color:#fff}
 .budget input{width:3.5rem} .filters{align-items:center;font-size:.85rem}
-tr.costlier td{background:#fbdede} tr.cheaper td{background:#e3f3e3}
+th.sortable{cursor:pointer} tr.costlier td{background:#fbdede} tr.cheaper td{background:#e3f3e3}
 @media (max-width:900px){.first{grid-template-columns:1fr}}
 @media (max-width:600px){.filters{position:static} .answer-table td{min-width:13rem}
      h1{font-size:1.25rem}}
