@@ -83,3 +83,20 @@ def test_a_long_list_of_cases_is_cut_to_its_worst_two_screens():
     assert height_for(2 * len(kept)) <= 2 * 900
     short, note = capped(rows.head(10), rows.head(10)["label"].tolist())
     assert len(short) == 10 and note == ""
+
+
+def test_case_labels_drop_the_parameters_at_their_defaults_and_the_hover_has_the_full_id():
+    from detcost.report.plotkit import labelled, short_shape
+
+    shape = ("gpt(phase=decode,batch=1,seq=1024,new_tokens=8,vocab=32000,hidden=768,"
+             "layers=12,heads=12,compile=eager)")
+    assert short_shape(shape) == "gpt(phase=decode,batch=1,new_tokens=8)"
+    assert short_shape("mine.py:build(width=3)") == "mine.py:build(width=3)"  # a user's own
+    import pandas as pd
+
+    rows = labelled(pd.DataFrame([{
+        "shape": shape, "pass_": "fwd", "numerics": "bfloat16", "gpu": "G", "torch": "t",
+        "family": "model", "dtype": "bfloat16", "precision": "highest", "env": "G · torch t",
+        "case_id": f"{shape}-fwd-bfloat16-highest"}]))
+    assert rows["label"][0] == "gpt(phase=decode,batch=1,new_tokens=8) · fwd · bfloat16"
+    assert rows["full"][0] == f"{shape}-fwd-bfloat16-highest"

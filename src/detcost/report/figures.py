@@ -60,7 +60,8 @@ def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
                          "arrayminus": (g["slowdown"] - g["slowdown_low"]).clip(lower=0)},
                 customdata=np.stack([g["env"].map(esc), g["median_s_base"] * 1e3,
                                      g["median_s_mode"] * 1e3], axis=1),
-                hovertemplate="%{y}<br>%{x:.3f}x  (default %{customdata[1]:.3f} ms, "
+                hovertext=g["full"],
+                hovertemplate="%{hovertext}<br>%{x:.3f}x  (default %{customdata[1]:.3f} ms, "
                               "deterministic %{customdata[2]:.3f} ms)<br>%{customdata[0]}"
                               "<extra></extra>"), row=1, col=col)
         fig.add_vline(x=1.0, line_dash="dot", line_color="black", row=1, col=col)
@@ -91,14 +92,14 @@ def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "
     for mode in modes:
         g = ok[ok["mode"] == mode]
         common = {"y": g["label"], "orientation": "h", "name": mode, "legendgroup": mode,
-                  "ids": g["key"], "marker_color": mode_colour(mode)}
+                  "ids": g["key"], "marker_color": mode_colour(mode), "hovertext": g["full"]}
         fig.add_trace(go.Bar(x=g["distinct_digests"], customdata=g["repeats"],
-                             hovertemplate="%{y}<br>%{x} distinct of %{customdata}"
+                             hovertemplate="%{hovertext}<br>%{x} distinct of %{customdata}"
                                            "<extra>" + mode + "</extra>", **common),
                       row=1, col=1)
         fig.add_trace(go.Bar(x=g["max_ulp_diff"] + 1, showlegend=False,
                              customdata=g["max_ulp_diff"],
-                             hovertemplate="%{y}<br>%{customdata} ULP<extra>" + mode +
+                             hovertemplate="%{hovertext}<br>%{customdata} ULP<extra>" + mode +
                                            "</extra>", **common), row=1, col=2)
     fig.update_xaxes(title_text="distinct digests", row=1, col=1)
     fig.update_xaxes(title_text="max ULP difference + 1 (log)", type="log", row=1, col=2)
@@ -246,7 +247,8 @@ def slowdown_across_environments(comparison: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
         fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=esc(env),
-                             ids=g["key"], hovertemplate="%{y}<br>%{x:.3f}x<extra>" + esc(env)
+                             ids=g["key"], hovertext=g["full"],
+                             hovertemplate="%{hovertext}<br>%{x:.3f}x<extra>" + esc(env)
                              + "</extra>"))
     fig.add_vline(x=1.0, line_dash="dot", line_color="black")
     fig.update_layout(title=title, barmode="group", height=height_for(2 * len(order), 160),
@@ -271,7 +273,9 @@ def costliest_cases(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
         fig.add_trace(go.Bar(x=g["slowdown"], y=g["label"], orientation="h", name=esc(env),
-                             ids=g["key"],
+                             ids=g["key"], hovertext=g["full"],
+                             hovertemplate="%{hovertext}<br>%{x:.2f}x<extra>" + esc(env)
+                             + "</extra>",
                              text=[f"{v:.1f}x" for v in g["slowdown"]], textposition="outside",
                              error_x={"type": "data", "symmetric": False,
                                       "array": (g["slowdown_high"] - g["slowdown"]).clip(0),

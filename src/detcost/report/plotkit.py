@@ -36,12 +36,27 @@ def esc(value: object) -> str:
     are (plotly shows '&quot;' literally, and no label is an attribute)."""
     return html.escape(str(value), quote=False)
 
+def short_shape(shape: str) -> str:
+    """A case's shape without the parameters at its workload's defaults:
+    'vit(batch=256,image=224,...)' -> 'vit(batch=256)'. A user's workload stays whole."""
+    from ..analysis.answer import shape_params
+    from ..workloads import WORKLOADS
+
+    name = shape.split("(", 1)[0]
+    if name not in WORKLOADS or "(" not in shape:
+        return shape
+    defaults = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in WORKLOADS[name].defaults.items()}
+    kept = [f"{k}={v}" for k, v in shape_params(shape).items() if defaults.get(k) != v]
+    return f"{name}({','.join(kept)})" if kept else name
+
 def case_label(row: pd.Series) -> str:
-    """A case on an axis: shape, pass, and the numerics where they are not a facet."""
-    return f"{esc(row['shape'])} · {row['pass_']} · {esc(row['numerics'])}"
+    """A case on an axis: its short shape, pass, and the numerics where they are not a
+    facet (the full id is in `full`, which the hover shows)."""
+    return f"{esc(short_shape(row['shape']))} · {row['pass_']} · {esc(row['numerics'])}"
 
 def shape_label(row: pd.Series) -> str:
-    return f"{esc(row['shape'])} · {row['pass_']}"
+    return f"{esc(short_shape(row['shape']))} · {row['pass_']}"
 
 def labels(rows: pd.DataFrame, label=case_label) -> pd.Series:
     """Axis labels; prefixed with the GPU and torch where rows come from several
@@ -66,6 +81,7 @@ def labelled(rows: pd.DataFrame, label=case_label, per_env: bool = False) -> pd.
     rows = rows.copy()
     rows["label"] = labels(rows, label) if per_env else rows.apply(label, axis=1)
     rows["key"] = rows.apply(filter_key, axis=1)
+    rows["full"] = esc_series(rows["case_id"]) if "case_id" in rows else rows["label"]
     return rows
 
 def order_by(rows: pd.DataFrame, value: str) -> list[str]:

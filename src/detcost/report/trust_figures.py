@@ -28,7 +28,8 @@ def efficiency_by_case(frame: pd.DataFrame, mode: str = "default") -> go.Figure:
                              name=esc(env), ids=g["key"],
                              customdata=np.stack([g["bound"], g["throughput"],
                                                   g["work_unit"]], axis=1),
-                             hovertemplate="%{y}<br>%{x:.0%} of the floor, bound by "
+                             hovertext=g["full"],
+                             hovertemplate="%{hovertext}<br>%{x:.0%} of the floor, bound by "
                                            "%{customdata[0]} (%{customdata[1]:.1f} "
                                            "%{customdata[2]})"
                                            "<extra></extra>"))
