@@ -36,9 +36,15 @@ def load(driver, url: str, timeout: float = 60) -> int:
 
     driver.get(url)
     count = driver.execute_script("return document.querySelectorAll('div.figure').length")
-    WebDriverWait(driver, timeout).until(lambda d: d.execute_script(
-        "return [...document.querySelectorAll('div.figure')]"
-        ".every(f => f.querySelector('.main-svg'))"))
+    # a figure is drawn as it comes near the screen, as a reader opens and scrolls to it
+    driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    for i in range(count):
+        driver.execute_script("document.querySelectorAll('div.figure')[arguments[0]]"
+                              ".scrollIntoView()", i)
+        WebDriverWait(driver, timeout).until(lambda d, i=i: d.execute_script(
+            "return !!document.querySelectorAll('div.figure')[arguments[0]]"
+            ".querySelector('.main-svg')", i))
+    driver.execute_script("window.scrollTo(0, 0)")
     return count
 
 

@@ -279,7 +279,8 @@ def test_dashboard_csv_and_labels_from_hostile_names(tmp_path):
         for cell in (c for line in path.read_text().splitlines() for c in line.split(",")):
             assert not cell.strip('"').startswith("=")
     page = next(p for p in (tmp_path / "dash").glob("cmd*.html")).read_text()
-    payloads = [part.split(";Plotly.newPlot", 1)[0] for part in page.split("const f=")[1:]]
+    payloads = [part.split("]);</script>", 1)[0]
+                for part in page.split("window.detcostFigures||[]).push([")[1:]]
     assert payloads and '/c calc\\"' in "".join(payloads)  # the quote shows as a quote
     assert not any("&quot;" in p or "&#x27;" in p for p in payloads)
 

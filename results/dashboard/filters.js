@@ -40,10 +40,20 @@
       o=>o.value===p.get(k)))el.value=p.get(k);});
     if(p.has('q')&&$('f-q'))$('f-q').value=p.get('q');
     if(p.has('budget')&&$('f-budget'))$('f-budget').value=p.get('budget');}
+  function filterFigure(div,s){
+    if(!div._original)div._original=JSON.parse(JSON.stringify(div.data));
+    Plotly.react(div,div._original.map(t=>filterTrace(t,s)),div.layout);}
+  // figures are drawn when they come near the screen, then filtered as the page is
+  const queued=new Map((window.detcostFigures||[]).map(([id,f,c])=>[id,[f,c]]));
+  function draw(div){const [f,c]=queued.get(div.id);queued.delete(div.id);
+    Plotly.newPlot(div,f.data,f.layout,c).then(()=>filterFigure(div,state()));}
+  const near=('IntersectionObserver' in window)?new IntersectionObserver(es=>es.forEach(e=>{
+    if(e.isIntersecting&&queued.has(e.target.id)){near.unobserve(e.target);draw(e.target);}}),
+    {rootMargin:'800px'}):null;
+  queued.forEach((_,id)=>{const div=$(id);if(!div)return;if(near)near.observe(div);
+    else draw(div);});
   function apply(){const s=state();let shown=0,total=0;
-    document.querySelectorAll('.js-plotly-plot').forEach(div=>{
-      if(!div._original)div._original=JSON.parse(JSON.stringify(div.data));
-      Plotly.react(div,div._original.map(t=>filterTrace(t,s)),div.layout);});
+    document.querySelectorAll('.js-plotly-plot').forEach(div=>filterFigure(div,s));
     document.querySelectorAll('table[data-keyed]').forEach(tb=>{let n=0,m=0;
       tb.querySelectorAll('tr[data-key]').forEach(tr=>{
         const ok=match(tr.dataset.key,s,tr.textContent);

@@ -1,7 +1,7 @@
 """The controls every page shares: the budget, the GPU, torch, family, dtype and precision
 filters and a search over case names, all kept in the URL (its fragment, which a page opened
-from a file can change too). One script sorts every table by a click on a header, and applies
-them to every figure (per point, through
+from a file can change too). One script draws each figure as it comes near the screen,
+sorts every table by a click on a header, and applies them to every figure (per point, through
 `ids`; heatmap rows through meta.rowkeys), every keyed table row (through data-key, with a
 count per table) and the drawn views (the answer table and the diff), and resets them."""
 
@@ -56,10 +56,20 @@ SCRIPT = """
       o=>o.value===p.get(k)))el.value=p.get(k);});
     if(p.has('q')&&$('f-q'))$('f-q').value=p.get('q');
     if(p.has('budget')&&$('f-budget'))$('f-budget').value=p.get('budget');}
+  function filterFigure(div,s){
+    if(!div._original)div._original=JSON.parse(JSON.stringify(div.data));
+    Plotly.react(div,div._original.map(t=>filterTrace(t,s)),div.layout);}
+  // figures are drawn when they come near the screen, then filtered as the page is
+  const queued=new Map((window.detcostFigures||[]).map(([id,f,c])=>[id,[f,c]]));
+  function draw(div){const [f,c]=queued.get(div.id);queued.delete(div.id);
+    Plotly.newPlot(div,f.data,f.layout,c).then(()=>filterFigure(div,state()));}
+  const near=('IntersectionObserver' in window)?new IntersectionObserver(es=>es.forEach(e=>{
+    if(e.isIntersecting&&queued.has(e.target.id)){near.unobserve(e.target);draw(e.target);}}),
+    {rootMargin:'800px'}):null;
+  queued.forEach((_,id)=>{const div=$(id);if(!div)return;if(near)near.observe(div);
+    else draw(div);});
   function apply(){const s=state();let shown=0,total=0;
-    document.querySelectorAll('.js-plotly-plot').forEach(div=>{
-      if(!div._original)div._original=JSON.parse(JSON.stringify(div.data));
-      Plotly.react(div,div._original.map(t=>filterTrace(t,s)),div.layout);});
+    document.querySelectorAll('.js-plotly-plot').forEach(div=>filterFigure(div,s));
     document.querySelectorAll('table[data-keyed]').forEach(tb=>{let n=0,m=0;
       tb.querySelectorAll('tr[data-key]').forEach(tr=>{
         const ok=match(tr.dataset.key,s,tr.textContent);

@@ -65,7 +65,8 @@ def slowdown_by_case(comparison: pd.DataFrame) -> go.Figure:
                               "deterministic %{customdata[2]:.3f} ms)<br>%{customdata[0]}"
                               "<extra></extra>"), row=1, col=col)
         fig.add_vline(x=1.0, line_dash="dot", line_color="black", row=1, col=col)
-        fig.update_xaxes(type="log", title_text="slowdown (x)", range=span, row=1, col=col)
+        fig.update_xaxes(type="log", title_text="slowdown (x, log)", range=span, row=1,
+                         col=col)
     fig.update_yaxes(categoryorder="array", categoryarray=order, row=1, col=1)
     fig.update_layout(title=title, height=height_for(len(order)), legend_title="family",
                       margin={"l": 10, "r": 10})

@@ -126,15 +126,18 @@ def plain_arrays(node: Any) -> Any:
 
 
 def figure_div(fig: go.Figure, div_id: str) -> str:
-    """A figure as a div and the script that draws it with the page's one plotly.js.
-    '<', '>' and '&' are escaped in the JSON, so no string can close the script."""
+    """A figure as a div, its space kept, and its data queued for the page's script, which
+    draws it with the page's one plotly.js when it comes near the screen (the first screen
+    paints before any figure). '<', '>' and '&' are escaped in the JSON, so no string can
+    close the script."""
     payload = (json.dumps(plain_arrays(fig.to_plotly_json()), cls=PlotlyJSONEncoder)
                .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     config = json.dumps(CONFIG | {"toImageButtonOptions": CONFIG["toImageButtonOptions"]
                                   | {"filename": div_id}})
-    return (f'<div class="figure" id="{div_id}"></div>\n<script>(function(){{'
-            f'const f={payload};Plotly.newPlot("{div_id}",f.data,f.layout,{config});'
-            f'}})();</script>')
+    height = int(fig.layout.height or 450)
+    return (f'<div class="figure" id="{div_id}" style="min-height:{height}px"></div>\n'
+            f'<script>(window.detcostFigures=window.detcostFigures||[]).push(["{div_id}",'
+            f"{payload},{config}]);</script>")
 
 
 def page(title: str, body: str, head: str, tail: str) -> str:

@@ -63,8 +63,8 @@ def noise_against_slowdown(comparison: pd.DataFrame, spread: pd.DataFrame) -> go
     fig.add_trace(go.Scatter(x=[0.01, top], y=[0.01, top], mode="lines", name="effect = noise",
                              line={"dash": "dot", "color": "black"}, hoverinfo="skip"))
     fig.update_layout(title=title, height=520,
-                      xaxis={"type": "log", "title": "spread between two processes (%)"},
-                      yaxis={"type": "log", "title": "|slowdown - 1| (%)"})
+                      xaxis={"type": "log", "title": "spread between two processes (%, log)"},
+                      yaxis={"type": "log", "title": "|slowdown - 1| (%, log)"})
     return fig
 
 def stability_between_runs(rows: pd.DataFrame, run_a: str, run_b: str) -> go.Figure:
@@ -90,6 +90,6 @@ def stability_between_runs(rows: pd.DataFrame, run_a: str, run_b: str) -> go.Fig
     fig.add_trace(go.Scatter(x=span, y=span, mode="lines", name="B = A", hoverinfo="skip",
                              line={"dash": "dot", "color": "black"}))
     fig.update_layout(title=title, height=560,
-                      xaxis={"type": "log", "title": f"slowdown in {esc(run_a)} (A)"},
-                      yaxis={"type": "log", "title": f"slowdown in {esc(run_b)} (B)"})
+                      xaxis={"type": "log", "title": f"slowdown in {esc(run_a)} (A, log)"},
+                      yaxis={"type": "log", "title": f"slowdown in {esc(run_b)} (B, log)"})
     return fig
