@@ -119,3 +119,16 @@ def test_an_empty_part_of_a_family_says_what_to_run(two_gpu_results):
                        "compiled": f.compiled.iloc[0:0]})
     text = "\n".join(family_sections(f, "x"))
     assert "No compiled step measured: run <code>nox -s bench -- --profile full" in text
+
+
+def test_no_committed_chart_is_taller_than_about_two_screens():
+    from pathlib import Path
+
+    site = Path(__file__).resolve().parents[1] / "results" / "dashboard"
+    heights = {page.name: [int(h) for h in re.findall(r'class="figure" id="[^"]*" '
+                                                      r'style="min-height:(\d+)px"',
+                                                      page.read_text())]
+               for page in site.glob("*.html")}
+    assert heights["index.html"] and all(heights.values())
+    tallest = max(h for page in heights.values() for h in page)
+    assert tallest <= 2 * 900 + 100, tallest

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from ..modes import knob_columns, mode_colour
 from ..workloads.families import family as family_facts
 from .plotkit import (
+    MAX_ROWS,
     capped,
     empty_figure,
     esc,
@@ -87,6 +88,9 @@ def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "
         title += f" — {len(broken)} deterministic case(s) varied: a broken promise"
     order = (ok[ok["mode"] == modes[0]].sort_values(["distinct_digests", "max_ulp_diff"])
              ["label"].drop_duplicates().tolist())
+    ok, cut = capped(ok, order[::-1], len(modes))
+    title += cut
+    order = [label for label in order if label in set(ok["label"])]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.02,
                         subplot_titles=("distinct digests out of N",
                                         "max difference to the first run (ULP)"))
@@ -109,6 +113,9 @@ def variance_by_mode(frame: pd.DataFrame, modes: tuple[str, ...] = ("default", "
                       margin={"l": 10, "r": 10})
     return fig
 
+SHAPES = 8  # subplots in the throughput-by-precision figure
+
+
 def throughput_by_precision(frame: pd.DataFrame,
                             modes: tuple[str, ...] = ("default", "deterministic")
                             ) -> go.Figure:
@@ -126,6 +133,11 @@ def throughput_by_precision(frame: pd.DataFrame,
         return empty_figure(title, "no shape was measured in more than one precision/dtype")
     ok["key"] = ok.apply(filter_key, axis=1)
     shapes = sorted(ok["label"].unique())
+    if len(shapes) > SHAPES:  # about two screens: the shapes whose numerics differ most
+        spread = ok.groupby("label")["throughput"].agg(lambda t: t.max() / max(t.min(), 1e-12))
+        shapes = sorted(spread.nlargest(SHAPES).index)
+        title += f" (the {SHAPES} of {len(swept[swept > 1])} shapes whose numerics differ most)"
+        ok = ok[ok["label"].isin(shapes)]
     fig = make_subplots(rows=len(shapes), cols=1, subplot_titles=shapes, vertical_spacing=0.3 /
                         max(1, len(shapes)))
     for row, shape in enumerate(shapes, start=1):
@@ -179,6 +191,10 @@ def knob_attribution(comparisons: pd.DataFrame) -> go.Figure:
     keys = ok.groupby("label")["key"].first().reindex(table.index)
     modes = [m for m in knob_columns() if m in table.columns]
     table = table[modes].sort_values(modes[-1])
+    if len(table) > MAX_ROWS:  # about two screens: the cases the last mode slows most
+        title += (f" (the {MAX_ROWS} highest of {len(table)}: search the case table for "
+                  "the rest)")
+        table = table.iloc[-MAX_ROWS:]
     keys = keys.reindex(table.index)
     z = np.log2(table.to_numpy(dtype=float))
     text = [[f"{v:.2f}x" if np.isfinite(v) else "" for v in row] for row in table.to_numpy()]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .plotkit import empty_figure, esc, height_for, labelled, order_by
+from .plotkit import capped, empty_figure, esc, height_for, labelled, order_by
 
 
 def efficiency_by_case(frame: pd.DataFrame, mode: str = "default") -> go.Figure:
@@ -21,6 +21,8 @@ def efficiency_by_case(frame: pd.DataFrame, mode: str = "default") -> go.Figure:
     if ok.empty:
         return empty_figure(title, "no ceiling was measured (a GPU run measures them)")
     ok = labelled(ok)
+    ok, cut = capped(ok, order_by(ok, "fraction_of_ceiling"), ok["env"].nunique())
+    title += cut.replace("highest", "furthest below their floor")
     order = order_by(ok, "fraction_of_ceiling")
     fig = go.Figure()
     for env, g in ok.groupby("env", sort=True):
