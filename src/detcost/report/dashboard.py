@@ -80,17 +80,21 @@ def findings_html(f: Findings) -> str:
 
 
 def _figures(f: Findings) -> list:
-    """Several environments: the views that set them side by side (each environment's
-    page has the rest). One environment: every figure."""
-    shared = [trust_figures.efficiency_by_case(f.main),
-              trust_figures.noise_against_slowdown(f.comparison, f.spread)]
+    """Several environments: the view that sets them side by side (each environment's
+    page has the rest). One environment: every figure. The trust figures are apart."""
     if f.cross_env:
-        return [figures.slowdown_across_environments(f.comparison), *shared]
+        return [figures.slowdown_across_environments(f.comparison)]
     return [figures.slowdown_by_case(f.comparison), figures.variance_by_mode(f.main),
             figures.knob_attribution(f.knobs), figures.compile_against_eager(f.compiled),
             figures.batch_invariance_view(f.invariance),
             figures.throughput_by_precision(f.main),
-            figures.accuracy_vs_throughput(f.main), *shared]
+            figures.accuracy_vs_throughput(f.main)]
+
+
+def _trust_figures(f: Findings) -> list:
+    """The roofline and the noise: how far to trust a number, in the collapsed checks."""
+    return [trust_figures.efficiency_by_case(f.main),
+            trust_figures.noise_against_slowdown(f.comparison, f.spread)]
 
 
 def _section(title: str, note: str, table: pd.DataFrame, folder: Path, csv_name: str,
@@ -163,7 +167,9 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
         body += _section(title, note, table, folder, f"{stem}-{name}.csv", keys)
     body += diffs_html(f, folder, stem)
     body += ['<details id="trust"><summary><b>Trust checks</b>: the timer against CUDA '
-             "events, stability between runs, the environments</summary>",
+             "events, stability between runs, noise, the roofline, the environments"
+             "</summary>",
+             *[figure_div(fig, f"{stem}-trust{i}") for i, fig in enumerate(_trust_figures(f))],
              *_section("Timer validation", "The suite's timer against CUDA events (and "
                        "triton's do_bench, which flushes L2 before every call) on the same "
                        "steps, in one process.", f.validation, folder,
