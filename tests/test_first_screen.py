@@ -66,6 +66,11 @@ def test_the_first_screen_names_each_model_step_with_a_number_both_gpus_and_the_
     assert {"H100", "H200"} <= {h.text.split()[0] for h in headers}
     for control in ("f-budget", "f-gpu", "f-torch", "f-dtype", "f-q"):
         assert _in_view(driver, driver.find_element(By.ID, control)), control
+    # the rail: GPU against GPU, and each torch version against another, on the first screen
+    cards = {c.text.split("\n")[0]: c for c in driver.find_elements(By.CSS_SELECTOR, ".card")}
+    assert "H200 against H100" in cards["GPU against GPU"].text
+    assert re.search(r"CPU 2\.1\d\.\d\S* against 2\.1\d\.\d", cards["torch versions"].text)
+    assert all(_in_view(driver, cards[k]) for k in ("GPU against GPU", "torch versions"))
     assert browser.errors(driver) == []
 
 

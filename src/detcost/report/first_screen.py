@@ -98,8 +98,17 @@ def _torch_line(f: Findings) -> str:
     single = any(n == 1 for n in envs.groupby("gpu")["torch"].nunique())
     how = (" A GPU with one version: add another with "
            "<code>nox -s matrix -- 2.11.0 2.14.1</code>." if single else "")
+    changed = []
+    for d in f.environment_diffs:
+        (gpu_a, torch_a), (gpu_b, torch_b) = (e.split(" · torch ") for e in (d.env_a, d.env_b))
+        if gpu_a == gpu_b:
+            c = d.counts
+            changed.append(f"{html.escape(_short_gpu(gpu_b))} {html.escape(torch_b)} against "
+                           f"{html.escape(torch_a)}: {c['costlier']} costlier, "
+                           f"{c['cheaper']} cheaper, {c['same']} the same")
     return (f'<div class="card"><b>torch versions</b><br>{"; ".join(parts)}.{how} '
-            '<a href="#diff">compare two</a></div>')
+            + ("<br>" + "<br>".join(changed) if changed else "")
+            + ' <a href="#diff">compare two</a></div>')
 
 
 def _trust_line(f: Findings) -> str:
