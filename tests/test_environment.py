@@ -35,3 +35,13 @@ def test_a_copy_inside_another_repository_is_not_described_by_its_commit(tmp_pat
     # the real checkout is a repository of its own: its commit and state are recorded
     own = environment.git_commit()
     assert own["commit"] and len(own["commit"]) == 40 and own["dirty"] in (True, False)
+
+
+def test_a_label_reads_back_as_its_gpu_and_torch():
+    from detcost.environment import label, label_parts
+
+    assert label_parts(label({"gpu": "NVIDIA H200", "torch": "2.11.0+cu130"})) == (
+        "NVIDIA H200", "2.11.0+cu130")
+    assert label_parts(label({"gpu": None, "cpu": "AMD EPYC", "torch": "2.14.1"})) == (
+        "CPU", "2.14.1")
+    assert label_parts("not a label") is None

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..modes import MODES
 from ..workloads.families import evidence_only
+from .stats import geomean
 
 ALL_DTYPES = "all"
 # The knobs set one at a time (their modes change one library's setting each).
@@ -65,11 +66,6 @@ COLUMNS = ["order", "label", "kind", "keyword", "env", "dtype", "cases", "slowdo
            "knob_slowdown", "raised", "runs"]
 
 
-def _geomean(values: pd.Series) -> float:
-    values = values[values > 0].dropna()
-    return float(np.exp(np.log(values).mean())) if len(values) else np.nan
-
-
 def _costliest_knob(knobs: pd.DataFrame, env: str, cases: set[str]) -> tuple[str, float]:
     """The single knob whose mode costs most on these cases (geometric mean), or '' where
     none costs KNOB_SHOWN or more (the algorithms flag itself carries the cost)."""
@@ -77,7 +73,7 @@ def _costliest_knob(knobs: pd.DataFrame, env: str, cases: set[str]) -> tuple[str
                  & knobs["mode"].isin(SINGLE_KNOBS) & (knobs["status"] == "ok")]
     if mine.empty:
         return "", np.nan
-    by_knob = mine.groupby("mode")["slowdown"].apply(_geomean).dropna()
+    by_knob = mine.groupby("mode")["slowdown"].apply(geomean).dropna()
     if by_knob.empty or by_knob.max() < KNOB_SHOWN:
         return "", float(by_knob.max()) if len(by_knob) else np.nan
     return str(by_knob.idxmax()), float(by_knob.max())
@@ -95,7 +91,7 @@ def _cell(rows: pd.DataFrame, knobs: pd.DataFrame, varied_across: set) -> dict:
               | np.array([(env, c) in varied_across for c in ok["case_id"]], dtype=bool))
     knob, knob_slowdown = _costliest_knob(knobs, env, set(ok["case_id"]))
     return {
-        "env": env, "cases": len(ok), "slowdown": _geomean(ok["slowdown"]),
+        "env": env, "cases": len(ok), "slowdown": geomean(ok["slowdown"]),
         "low": float(ok["slowdown_low"].iloc[0]) if single else np.nan,
         "high": float(ok["slowdown_high"].iloc[0]) if single else np.nan,
         "worst": float(calm["slowdown"].max()) if len(calm) else np.nan,

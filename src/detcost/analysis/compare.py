@@ -170,6 +170,7 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     many cases were nondeterministic by default or unsupported when deterministic."""
     def summarize(g: pd.DataFrame) -> pd.Series:
         ok = g[g["status"] == "ok"]
+        moved = int(ok["unstable"].fillna(False).astype(bool).sum()) if "unstable" in ok else 0
         # The worst case is taken among steady measurements: a noisy one is counted apart.
         calm = steady(g)
         worst = calm.loc[calm["slowdown"].idxmax()] if len(calm) else None
@@ -184,10 +185,8 @@ def family_summary(comparison: pd.DataFrame) -> pd.DataFrame:
             "default_measured": int((g["status_base"] == "ok").sum()),
             "unsupported": int((g["status_mode"] == "unsupported").sum()),
             "not_measured": int((g["status"] == NOT_MEASURED).sum()),
-            "noisy": len(ok) - len(calm) - (int(ok["unstable"].fillna(False).astype(bool).sum())
-                                            if "unstable" in ok else 0),
-            "unstable": int(ok["unstable"].fillna(False).astype(bool).sum())
-            if "unstable" in ok else 0,
+            "noisy": len(ok) - len(calm) - moved,
+            "unstable": moved,
         })
 
     if comparison.empty:

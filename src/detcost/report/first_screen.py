@@ -13,6 +13,7 @@ import json
 import pandas as pd
 
 from ..analysis.findings import Findings
+from ..environment import label_parts
 
 KNOB_NAMES = {"cublas-workspace": "cuBLAS workspace", "cudnn-deterministic": "cuDNN deterministic"}
 
@@ -40,13 +41,10 @@ def page_data(f: Findings) -> dict:
                _num(r.knob_slowdown), r.raised, r.runs]
               for r in f.answer.itertuples()] if len(f.answer) else []
     c = f.comparison
-    ok = c[(c["status"] == "ok") & c["slowdown"].notna()] if len(c) else c
-    cases = [[index.get(e, -1), case, fam, dt, pr, _num(s), _num(lo), _num(hi), run]
-             for e, case, fam, dt, pr, s, lo, hi, run in zip(
-                 ok.get("env", []), ok.get("case_id", []), ok.get("family", []),
-                 ok.get("dtype", []), ok.get("precision", []), ok.get("slowdown", []),
-                 ok.get("slowdown_low", []), ok.get("slowdown_high", []),
-                 ok.get("run_id", []), strict=True)]
+    ok = c[(c["status"] == "ok") & c["slowdown"].notna()] if len(c) else []
+    cases = [[index.get(r.env, -1), r.case_id, r.family, r.dtype, r.precision,
+              _num(r.slowdown), _num(r.slowdown_low), _num(r.slowdown_high), r.run_id]
+             for r in (ok.itertuples() if len(ok) else [])]
     return {"envs": env_list, "answer": answer, "cases": cases,
             "dtypes": sorted(set(f.answer["dtype"]) - {"all"}) if len(f.answer) else []}
 
@@ -72,17 +70,20 @@ def _raises(f: Findings) -> str:
             "as they are, with a warning, or replace the op.</div>")
 
 
+def _gpu(env: str) -> str:
+    parts = label_parts(env)
+    return _short_gpu(parts[0] if parts else env)
+
+
 def _gpu_line(f: Findings) -> str:
-    diffs = [d for d in f.environment_diffs
-             if d.env_a.split(" · ")[0] != d.env_b.split(" · ")[0]]
+    diffs = [d for d in f.environment_diffs if d.what == "gpu"]
     if not diffs:
         return ('<div class="card"><b>GPU against GPU</b><br>One GPU measured: measure '
                 "another with <code>nox -s bench</code> and add its results.</div>")
     lines = []
     for d in diffs:
         c = d.counts
-        lines.append(f"{html.escape(_short_gpu(d.env_b.split(' · ')[0]))} against "
-                     f"{html.escape(_short_gpu(d.env_a.split(' · ')[0]))}: "
+        lines.append(f"{html.escape(_gpu(d.env_b))} against {html.escape(_gpu(d.env_a))}: "
                      f"{c['costlier']} costlier, {c['cheaper']} cheaper, {c['same']} the same "
                      "within their intervals")
     return ('<div class="card"><b>GPU against GPU</b><br>' + "<br>".join(lines)
@@ -99,13 +100,11 @@ def _torch_line(f: Findings) -> str:
     how = (" A GPU with one version: add another with "
            "<code>nox -s matrix -- 2.11.0 2.14.1</code>." if single else "")
     changed = []
-    for d in f.environment_diffs:
-        (gpu_a, torch_a), (gpu_b, torch_b) = (e.split(" · torch ") for e in (d.env_a, d.env_b))
-        if gpu_a == gpu_b:
-            c = d.counts
-            changed.append(f"{html.escape(_short_gpu(gpu_b))} {html.escape(torch_b)} against "
-                           f"{html.escape(torch_a)}: {c['costlier']} costlier, "
-                           f"{c['cheaper']} cheaper, {c['same']} the same")
+    for d in (d for d in f.environment_diffs if d.what == "torch"):
+        c = d.counts
+        changed.append(f"{html.escape(_gpu(d.env_b))} {html.escape(label_parts(d.env_b)[1])} "
+                       f"against {html.escape(label_parts(d.env_a)[1])}: {c['costlier']} "
+                       f"costlier, {c['cheaper']} cheaper, {c['same']} the same")
     return (f'<div class="card"><b>torch versions</b><br>{"; ".join(parts)}.{how} '
             + ("<br>" + "<br>".join(changed) if changed else "")
             + ' <a href="#diff">compare two</a></div>')
@@ -117,9 +116,9 @@ def _trust_line(f: Findings) -> str:
             f"{min(c.inside for c in across):.0%}–{max(c.inside for c in across):.0%} of "
             f"steady cases ({len(across)} held-out pairs)" if across
             else "no pair of runs on two machine starts yet")
-    noise = "; ".join(f"{html.escape(_short_gpu(env.split(' · ')[0]))} {share:.0%}"
+    noise = "; ".join(f"{html.escape(_gpu(env))} {share:.0%}"
                       for env, share in sorted(f.steady_by_env.items())
-                      if share == share and not env.startswith("CPU"))
+                      if share == share and _gpu(env) != "CPU")
     p = f.promise
     promise = (f"deterministic mode gave one output per case in all {len(p.measured)} "
                "measurements" if len(p.measured) and not len(p.varied)

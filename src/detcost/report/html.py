@@ -13,6 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
+from ..environment import label_parts
+from .controls import FILTER_KEYS
 from .plotkit import CONFIG
 
 STYLE = """
@@ -70,20 +72,17 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-FILTERED = ("gpu", "torch", "family", "dtype", "precision")
-
-
 def row_keys(table: pd.DataFrame) -> list[str]:
     """Each row's filter key: the filtered columns it has (gpu and torch read from its
     environment where it has only that); the search matches the row's text."""
     keys = []
     for row in table.to_dict("records"):
-        found = {k: row[k] for k in FILTERED if k in row and isinstance(row[k], str)}
+        found = {k: row[k] for k in FILTER_KEYS if k in row and isinstance(row[k], str)}
         env = row.get("env") or row.get("environment")
-        if isinstance(env, str) and " · torch " in env:
-            found.setdefault("gpu", "CPU" if env.startswith("CPU")
-                             else env.split(" · torch ")[0])
-            found.setdefault("torch", env.split(" · torch ")[1])
+        parts = label_parts(env) if isinstance(env, str) else None
+        if parts:
+            found.setdefault("gpu", parts[0])
+            found.setdefault("torch", parts[1])
         keys.append("|".join(f"{k}={v}" for k, v in found.items()))
     return keys
 

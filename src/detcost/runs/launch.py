@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..modes import SAFE_ENVIRONMENT, Mode, mode_environment
 from .folder import ModeProcess, benchmark_file
 
 # pytest-benchmark reads the clock through this: it waits for the device before reading.
@@ -28,6 +29,23 @@ def bytecode_environment(cache: Path, environ: Mapping[str, str],
             spec.origin)).is_file():
         return {}
     return {"PYTHONPYCACHEPREFIX": str(cache)}
+
+
+def worker_environment(mode: Mode, cache: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """A worker's variables: the safe defaults, the caller's, the mode's, the bytecode
+    cache; without what would change the baseline or the timing behind the mode's back."""
+    own = mode_environment(mode)
+    env = {**SAFE_ENVIRONMENT, **environ, **own, **bytecode_environment(cache, environ),
+           "PYTHONUNBUFFERED": "1"}
+    if "PYTHONPYCACHEPREFIX" in env:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache is detcost's own
+    for name in [k for k in env if k.startswith("PYTEST_XDIST_")]:
+        # inherited from a pytest-xdist session that started this run: pytest-benchmark
+        # would turn itself off in the worker, and no case would be timed
+        del env[name]
+    if "CUBLAS_WORKSPACE_CONFIG" not in own:
+        env.pop("CUBLAS_WORKSPACE_CONFIG", None)  # an inherited one changes the baseline
+    return env
 
 
 @dataclass(frozen=True)

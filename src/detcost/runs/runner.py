@@ -22,13 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import DetcostError
-from ..modes import SAFE_ENVIRONMENT, get_mode, mode_environment
+from ..modes import get_mode
 from ..profile import Profile
 from ..timelimit import past
 from ..workloads import DISTRIBUTED_FAMILY, case_calls
 from . import children
 from .folder import ModeProcess, RunFolder, current_file, log_file, plan_file, shard_file
-from .launch import WorkerLaunch, bytecode_environment, relative, worker_error
+from .launch import WorkerLaunch, relative, worker_environment, worker_error
 from .records import Record, append, read_run_file, run_files
 from .selection import keyword_filter
 
@@ -139,16 +139,7 @@ def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFo
     launch = WorkerLaunch(who, out, profile_arg, bench_dir, options.processes, keyword,
                           options.only, options.gpus, options.ranks, options.deadline,
                           options.validate)
-    env = {**SAFE_ENVIRONMENT, **os.environ, **mode_environment(get_mode(mode)),
-           **bytecode_environment(folder.bytecode_cache, os.environ), "PYTHONUNBUFFERED": "1"}
-    if "PYTHONPYCACHEPREFIX" in env:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache is detcost's own
-    for name in [k for k in env if k.startswith("PYTEST_XDIST_")]:
-        # inherited from a pytest-xdist session that started this run: pytest-benchmark
-        # would turn itself off in the worker, and no case would be timed
-        del env[name]
-    if "CUBLAS_WORKSPACE_CONFIG" not in mode_environment(get_mode(mode)):
-        env.pop("CUBLAS_WORKSPACE_CONFIG", None)
+    env = worker_environment(get_mode(mode), folder.bytecode_cache, os.environ)
     started = time.monotonic()
     log = log_file(out)
     for attempt in range(len(by_id) + 1):
