@@ -69,3 +69,22 @@ def test_a_family_without_a_steady_case_names_no_worst():
     verdict, why = recommend(row, 1.10)
     assert verdict == "over budget" and "nan" not in why
     assert "no case steady enough in both modes to name the worst" in why
+
+
+def test_the_first_screen_names_the_same_worst_case_as_the_decision_table():
+    """One page, one number: the answer table's worst of a family is the decision table's."""
+    from pathlib import Path
+
+    from detcost.analysis.findings import compute_findings
+    from detcost.analysis.load import load
+
+    raw = Path(__file__).resolve().parent / "data" / "fixture"  # it has noisy cases
+    f = compute_findings(load([raw]))
+    families = f.answer[(f.answer["kind"] == "family") & (f.answer["dtype"] == "all")]
+    assert len(families)
+    for r in families.itertuples():
+        decided = f.decision[(f.decision["env"] == r.env)
+                             & (f.decision["family"] == r.keyword)]["worst_slowdown"]
+        assert len(decided) == 1
+        assert (r.worst != r.worst and decided.iloc[0] != decided.iloc[0]) or \
+            abs(r.worst - decided.iloc[0]) < 1e-12

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..modes import MODES
 from ..workloads.families import evidence_only
+from .compare import steady
 from .stats import geomean
 
 ALL_DTYPES = "all"
@@ -85,7 +86,7 @@ def _cell(rows: pd.DataFrame, knobs: pd.DataFrame, varied_across: set) -> dict:
     ok = rows[(rows["status"] == "ok") & rows["slowdown"].notna()]
     raised = sorted({str(op) for op in rows.loc[rows["status"] == "unsupported",
                                                  "raised_op_mode"].dropna() if op})
-    calm = ok[~ok["unstable"].astype(bool)]
+    calm = steady(ok)  # the worst as the decision table takes it: noisy and unstable apart
     single = len(ok) == 1
     varied = ((ok["distinct_digests_base"].fillna(1).to_numpy() > 1)
               | np.array([(env, c) in varied_across for c in ok["case_id"]], dtype=bool))
