@@ -108,12 +108,41 @@ def test_kernel_tables_never_taken_are_owed_to_the_worker_that_resumes(tmp_path)
     ] + [{"mode": "default", "case_id": "gpt-failed", "workload": "gpt", "status": "error"}]
     ) / "default.jsonl"
     # a worker that stopped after timing both model cases owes both profiles, and no other
-    assert owed_kernel_tables(path, cases) == [fwd, fwdbwd]
+    models = Measure(kernel_tables=True)
+    assert owed_kernel_tables(path, cases, models) == [fwd, fwdbwd]
+    assert owed_kernel_tables(path, cases, None) == []  # a mode that takes none
+    # a profile that asks for scatter's tables owes that case too
+    scatter_too = Measure(kernel_tables=True,
+                          families=(("scatter", (("kernel_tables", True),)),))
+    assert owed_kernel_tables(path, cases, scatter_too) == [fwd, fwdbwd, scatter]
     append(path, KernelTable(run_id="r", mode="default", case_id=fwd.id, process=1,
                                kernels_s={"aten::mm": 1e-3}))
-    assert owed_kernel_tables(path, cases) == [fwdbwd]
+    assert owed_kernel_tables(path, cases, models) == [fwdbwd]
     # a failed profile was written too (with why): it is not owed again
     append(path, KernelTable(run_id="r", mode="default", case_id=fwdbwd.id, process=1,
                                message="no kernel table: RuntimeError: no CUPTI"))
-    assert owed_kernel_tables(path, cases) == []
-    assert owed_kernel_tables(tmp_path / "absent.jsonl", cases) == []
+    assert owed_kernel_tables(path, cases, models) == []
+    assert owed_kernel_tables(tmp_path / "absent.jsonl", cases, models) == []
+
+
+def test_only_default_and_deterministic_compare_with_float64():
+    case = make_case("scatter_add", {"size": 1000, "bins": 10}, "fwd", "float32", "highest")
+    knob = run_case(case, LIGHT, torch.device("cpu"), plain_rounds,
+                    ModeProcess("run", "deterministic-nofill"))
+    second = run_case(case, LIGHT, torch.device("cpu"), plain_rounds,
+                      ModeProcess("run", "default", process=2))
+    assert knob.status == second.status == "ok"
+    assert knob.error_vs_float64 is None and second.error_vs_float64 is None
+    assert knob.distinct_digests == 1 and knob.repeats == LIGHT.repeats
+
+
+def test_a_family_table_asks_for_the_kernel_tables_of_all_its_cases():
+    from detcost.measuring import parse_measure
+
+    measure = parse_measure("p", {"kernel_tables": False,
+                                  "family": {"scatter": {"kernel_tables": True}}},
+                            ("scatter", "model"))
+    assert measure.takes_kernel_table("scatter", declared=False)
+    assert not measure.takes_kernel_table("model", declared=True)  # the profile said no
+    assert Measure().takes_kernel_table("model", declared=True)
+    assert not Measure().takes_kernel_table("matmul", declared=False)

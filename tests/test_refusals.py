@@ -116,13 +116,15 @@ def test_k_without_distributed_cases_starts_no_torchrun(tmp_path):
 
 def test_rank_zero_decides_the_warm_up_and_the_iterations():
     steps = []
-    decisions = iter([False, False, True])  # rank 0 says: two warm-up steps, then stop
+    decisions = iter([False, False, True])  # rank 0 says: two warm-up blocks, then stop
 
     def agree(value):
         return next(decisions) if isinstance(value, bool) else 7  # and 7 iterations
 
     cal = calibrate(lambda: steps.append(1), warmup_s=60.0, min_round_s=1e-9, agree=agree)
-    assert cal.warmup_runs == 2 and cal.iterations == 7  # this rank alone would warm up 60 s
+    # three first steps, two blocks of rank 0's 7 steps; this rank alone would warm up 60 s
+    assert cal.warmup_runs == 3 + 2 * 7 and cal.iterations == 7
+    assert len(steps) == 3 + 2 * 7
 
 
 def test_merging_the_same_results_twice_changes_nothing(tmp_path):

@@ -47,3 +47,61 @@ def test_interleaved_rounds_alternate_the_order(monkeypatch):
     monkeypatch.setattr(timing, "event_round", lambda step, n: order.append("e") or 2.0)
     clock, events = timing.interleaved_rounds(lambda: None, 4, 3)
     assert "".join(order) == "ceecceec" and clock == [1.0] * 4 and events == [2.0] * 4
+
+
+def test_settled_needs_three_blocks_that_agree():
+    from detcost.intervals import settled
+
+    assert not settled([1.0, 1.0])
+    assert settled([1.0, 1.005, 1.0])
+    assert not settled([0.90, 0.95, 0.99])  # a GPU slowing as its clocks come down
+    assert not settled([1.0, 1.0, 1.05])
+
+
+def test_calibrate_warms_up_in_blocks_until_a_drift_ends(monkeypatch):
+    from detcost.worker import timing
+
+    per_step = iter([5.0, 1.0, 1.0,  # first steps: a slow first call, then ~1 s
+                     0.90, 0.94, 0.97, 1.0, 1.0, 1.0, 1.0, 1.0])
+    sizes = []
+    clock = iter(range(10_000))
+
+    def block(step, iterations):
+        sizes.append(iterations)
+        return next(per_step)
+
+    monkeypatch.setattr(timing, "timed_block", block)
+    monkeypatch.setattr(timing, "device_clock", lambda: float(next(clock)) * 1e-3)
+    cal = timing.calibrate(lambda: None, warmup_s=0.0, min_round_s=2.5, max_warmup_s=60.0)
+    assert cal.settled and cal.single_s == 1.0
+    assert sizes == [1, 1, 1, 3, 3, 3, 3, 3, 3]  # blocks of about a round: ceil(2.5 / ~1)
+    assert cal.iterations == 3 and cal.warmup_runs == 3 + 6 * 3
+
+
+def test_the_garbage_collector_is_off_while_steps_are_timed():
+    import gc
+
+    from detcost.worker.timing import calibrate, time_to_target
+
+    seen = []
+
+    class Stats:
+        def __init__(self):
+            self.data = []
+
+        def update(self, value):
+            self.data.append(value)
+
+    class Benchmark:  # pytest-benchmark's pedantic: it pauses the collector itself
+        stats = type("S", (), {"stats": Stats()})()
+
+        def pedantic(self, step, rounds, iterations, warmup_rounds):
+            for _ in range(rounds):
+                step()
+                self.stats.stats.update(1.0)
+
+    calibrate(lambda: seen.append(gc.isenabled()), warmup_s=0.0, min_round_s=1e-6)
+    time_to_target(Benchmark(), lambda: seen.append(gc.isenabled()), 1, 2, target=1e-9,
+                   max_time_s=0.001)
+    assert gc.isenabled()
+    assert seen and not any(seen[:3]) and seen.count(True) == 2  # only pedantic's own rounds

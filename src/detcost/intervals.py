@@ -36,11 +36,13 @@ def relative_halfwidth(samples: Sequence[float]) -> float:
     return (high - low) / 2 / median if median > 0 else math.inf
 
 
-def settled(times: Sequence[float], window: int = 5, tolerance: float = 0.02) -> bool:
-    """Whether a step's time has settled: the median of its last `window` runs is within
-    `tolerance` of the median of the `window` before them."""
-    if len(times) < 2 * window:
+def settled(blocks: Sequence[float], tolerance: float = 0.01) -> bool:
+    """Whether a step's time has settled: each of the last two warm-up blocks (per-step
+    seconds of a block of steps lasting about a round) is within `tolerance` of the block
+    before it. Blocks, not single steps: after an idle spell a GPU runs fast for tens of
+    milliseconds, then slows as its clocks come down, a drift that five 0.1 ms steps never
+    show."""
+    if len(blocks) < 3:
         return False
-    recent = statistics.median(times[-window:])
-    before = statistics.median(times[-2 * window:-window])
-    return abs(recent / before - 1) <= tolerance if before > 0 else False
+    a, b, c = blocks[-3:]
+    return a > 0 and b > 0 and abs(b / a - 1) <= tolerance and abs(c / b - 1) <= tolerance

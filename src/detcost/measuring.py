@@ -11,6 +11,7 @@ rounds of milliseconds).
     max_warmup_ms = 3000  # ... or this long has passed
     repeats = 4           # runs on identical inputs compared for variance
     kernel_tables = true  # torch.profiler's kernel table of each model step
+                          # (in a family's table: of every case of that family)
     processes = 2         # worker processes per mode, interleaved across modes
     seed = 0
     [measure.family.model]   # any of the timing settings above, for one family
@@ -49,6 +50,14 @@ class Measure:
         own = dict(self.families).get(family, ())
         return dataclasses.replace(self, families=(), **dict(own)) if own else self
 
+    def takes_kernel_table(self, family: str, declared: bool) -> bool:
+        """Whether a case of this family gets its kernel table: `kernel_tables` in a
+        family's own table decides for all its cases (an investigation of scatter, say);
+        otherwise the profile's `kernel_tables` takes those of the workloads that declare
+        one (the model steps)."""
+        own = dict(dict(self.families).get(family, ()))
+        return own.get("kernel_tables", self.kernel_tables and declared)
+
     def describe(self) -> dict[str, Any]:
         """As a run's header stores it."""
         return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -71,7 +80,7 @@ RULES: dict[str, tuple[type, float, str]] = {
 }
 # The settings a family may set for itself: how its cases are timed.
 PER_FAMILY = ("rounds", "min_round_ms", "warmup_ms", "max_warmup_ms", "target", "max_time_s",
-              "repeats")
+              "repeats", "kernel_tables")
 
 
 def _check(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> None:

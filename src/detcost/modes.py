@@ -42,6 +42,10 @@ class Mode:
     # Whether its first process takes kernel tables (torch.profiler): only the two modes
     # whose kernels are compared ("where the time went"); elsewhere they cost time, unread.
     kernel_tables: bool = False
+    # Whether its first process compares outputs with a float64 reference: the two modes
+    # whose precision is compared. A knob mode's error tells nothing those two do not, and
+    # a model's reference costs a second or more.
+    float64_reference: bool = False
 
     def acts_on(self, calls: tuple[str, ...]) -> bool:
         """Whether the mode can change a case that calls these libraries."""
@@ -51,7 +55,8 @@ class Mode:
 MODES: dict[str, Mode] = {
     m.name: m
     for m in (
-        Mode("default", "PyTorch's own defaults", colour="#7f7f7f", kernel_tables=True),
+        Mode("default", "PyTorch's own defaults", colour="#7f7f7f", kernel_tables=True,
+             float64_reference=True),
         Mode(
             "deterministic",
             "every determinism knob on: use_deterministic_algorithms, cuDNN deterministic, "
@@ -59,7 +64,7 @@ MODES: dict[str, Mode] = {
             use_deterministic_algorithms=True,
             cudnn_deterministic=True,
             cublas_workspace_config=CUBLAS_WORKSPACE,
-            colour="#2ca02c", knob_column=5, kernel_tables=True,
+            colour="#2ca02c", knob_column=5, kernel_tables=True, float64_reference=True,
         ),
         Mode(
             "deterministic-nofill",

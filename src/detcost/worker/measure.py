@@ -16,6 +16,7 @@ import torch
 from ..cases import Case
 from ..failures import excluded_backend, raised_op, unsupported_message
 from ..measuring import Measure
+from ..modes import MODES
 from ..runs.folder import ModeProcess
 from ..runs.records import KernelTable, Record, read_run_items
 from ..workloads import Problem, Setting, get_workload, make_step
@@ -104,9 +105,12 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             # Within-process variance is measured in the first process; the later ones
             # exist for the spread of timings and the cross-process digest, so they repeat
             # only as often as one within-process check needs. A float64 reference does
-            # not change from one process to the next: the first computes it.
-            var = measure_variance(step, measure.repeats if who.process == 1 else 2,
-                                   reference if who.process == 1 else None)
+            # not change from one process to the next: the first computes it, in the
+            # modes whose precision is compared.
+            first = who.process == 1
+            compared = first and who.mode in MODES and MODES[who.mode].float64_reference
+            var = measure_variance(step, measure.repeats if first else 2,
+                                   reference if compared else None)
         note = "; ".join(filter(None, notes))
         work = problem.work[case.pass_]
         return Record.of(
@@ -168,18 +172,21 @@ def kernel_table(case: Case, measure: Measure, device: Any, who: ModeProcess) ->
                        kernels_s=kernels, message=message)
 
 
-def owed_kernel_tables(path: Path, cases: dict[str, Case], wanted: bool = True) -> list[Case]:
+def owed_kernel_tables(path: Path, cases: dict[str, Case], measure: Measure | None
+                       ) -> list[Case]:
     """The cases of a first process's file that were timed but whose kernel table was never
     written: its worker crashed, or reached the run's time limit, before taking them. The
-    worker that resumes the file takes them, after its own cases."""
-    if not wanted or not path.exists() or not path.stat().st_size:
+    worker that resumes the file takes them, after its own cases. `measure` None: this
+    mode takes no kernel tables."""
+    if measure is None or not path.exists() or not path.stat().st_size:
         return []
     _, records, tables = read_run_items(path, live=True)
     written = {t.case_id for t in tables}
     return [cases[r.case_id] for r in records
             if r.status == "ok" and r.process == 1 and r.case_id in cases
             and r.case_id not in written
-            and get_workload(cases[r.case_id].workload).kernel_table]
+            and measure.takes_kernel_table(cases[r.case_id].family,
+                                           get_workload(cases[r.case_id].workload).kernel_table)]
 
 
 def _reference_outputs(case: Case, measure: Measure, device: Any, problem: Problem,

@@ -217,8 +217,8 @@ def detcost_measure(request: pytest.FixtureRequest, benchmark):
         if worker.rank == 0:
             append(worker.out, record)
         if (record.status == "ok" and worker.who.process == 1 and worker.rank == 0
-                and get_workload(case.workload).kernel_table
-                and worker.profile.measure.kernel_tables and worker.mode.kernel_tables):
+                and worker.mode.kernel_tables and worker.profile.measure.takes_kernel_table(
+                    case.family, get_workload(case.workload).kernel_table)):
             worker.kernel_tables.append(case)
         worker.done.add(case.id)
         if record.status in ("skipped", "unsupported"):

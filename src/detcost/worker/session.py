@@ -87,7 +87,7 @@ class Worker:
         # file timed but did not live (or have the time) to take.
         self.kernel_tables: list[Case] = (
             owed_kernel_tables(self.out, {c.id: c for c in self.profile.cases},
-                               self.profile.measure.kernel_tables and self.mode.kernel_tables)
+                               self.profile.measure if self.mode.kernel_tables else None)
             if self.who.process == 1 and not self.distributed else [])
 
     @property

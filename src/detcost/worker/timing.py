@@ -8,6 +8,8 @@ wait for queued GPU work first, so a round measures the device work of its itera
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import statistics
 import time
@@ -34,7 +36,7 @@ def device_clock() -> float:
 @dataclass(frozen=True)
 class Calibration:
     iterations: int
-    single_s: float  # median time of one step after warm-up
+    single_s: float  # per-step seconds of the last warm-up block
     warmup_runs: int
     warmup_s: float = 0.0
     settled: bool = True  # False: the warm-up ran to its cap with the step time still moving
@@ -49,33 +51,58 @@ def alone(value: Any) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """The garbage collector off while steps are timed, as pytest-benchmark's
+    --benchmark-disable-gc keeps it off in its own rounds and timeit does: a collection of
+    a process holding torch takes milliseconds, a spike in whichever round it falls."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def timed_block(step: Callable[[], Any], iterations: int) -> float:
+    """Per-step seconds of `iterations` steps run back to back."""
+    t0 = device_clock()
+    for _ in range(iterations):
+        step()
+    return (device_clock() - t0) / iterations
+
+
 def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
               max_iterations: int = 10_000, agree: Agree = alone,
               max_warmup_s: float | None = None) -> Calibration:
     """Warm up for at least `warmup_s` and 3 runs (module load, autotuning, handle
-    creation), then until the step time settles or `max_warmup_s` has passed; then choose
-    iterations so that one round lasts at least `min_round_s`. Under a process group, rank 0
-    decides when the warm-up ends and how many iterations a round has."""
+    creation), then in blocks of steps lasting about a round until the step time settles
+    (settled(): the last blocks agree) or `max_warmup_s` has passed; then choose iterations
+    so that one round lasts at least `min_round_s`. Under a process group, rank 0 decides
+    when the warm-up ends and how many iterations a round has."""
     cap = max(warmup_s, max_warmup_s if max_warmup_s is not None else warmup_s)
-    times: list[float] = []
-    start = device_clock()
-    while True:
-        elapsed = device_clock() - start
-        calm = settled(times)
-        if agree(len(times) >= 3 and elapsed >= warmup_s and (calm or elapsed >= cap)):
-            break
-        t0 = device_clock()
-        step()
-        times.append(device_clock() - t0)
-    spent = device_clock() - start
-    samples = []
-    for _ in range(5):
-        t0 = device_clock()
-        step()
-        samples.append(device_clock() - t0)
-    single = max(statistics.median(samples), 1e-9)
+    blocks: list[float] = []
+    calm = False
+    with gc_paused():
+        start = device_clock()
+        firsts = [timed_block(step, 1) for _ in range(3)]
+        runs = len(firsts)
+        while True:
+            elapsed = device_clock() - start
+            calm = settled(blocks)
+            if agree(elapsed >= warmup_s and (calm or elapsed >= cap)):
+                break
+            recent = blocks[-1] if blocks else min(firsts[-2:])
+            size = agree(min(max_iterations, max(1, math.ceil(min_round_s / max(recent, 1e-9)))))
+            blocks.append(timed_block(step, size))
+            runs += size
+        spent = device_clock() - start
+    # A round runs its steps back to back, as a block does: its per-step time sizes rounds
+    # (a synchronised single step also counts the launch that a round overlaps).
+    single = max(blocks[-1] if blocks else statistics.median(firsts), 1e-9)
     iterations = agree(min(max_iterations, max(1, math.ceil(min_round_s / single))))
-    return Calibration(iterations, single, len(times), spent, calm)
+    return Calibration(iterations, single, runs, spent, calm)
 
 
 @dataclass(frozen=True)
@@ -112,10 +139,11 @@ def time_to_target(benchmark: Any, step: Callable[[], Any], iterations: int, rou
         stopped = agree(stopped)
         if stopped:
             return Timed(times, stopped, width)
-        for _ in range(agree(max(2, len(times) // 4))):
-            per_iteration = clock_round(step, iterations)
-            benchmark.stats.update(per_iteration * iterations)  # it divides by iterations
-            times.append(per_iteration)
+        with gc_paused():
+            for _ in range(agree(max(2, len(times) // 4))):
+                per_iteration = clock_round(step, iterations)
+                benchmark.stats.update(per_iteration * iterations)  # it divides by iterations
+                times.append(per_iteration)
 
 
 def host_time(step: Callable[[], Any], runs: int = 3) -> float:
@@ -133,10 +161,7 @@ def host_time(step: Callable[[], Any], runs: int = 3) -> float:
 
 def clock_round(step: Callable[[], Any], iterations: int) -> float:
     """One round as pytest-benchmark's runner times it with `device_clock`."""
-    start = device_clock()
-    for _ in range(iterations):
-        step()
-    return (device_clock() - start) / iterations
+    return timed_block(step, iterations)
 
 
 def event_round(step: Callable[[], Any], iterations: int) -> float:

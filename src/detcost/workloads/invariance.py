@@ -79,9 +79,10 @@ INVARIANCE_WORKLOADS = [
              precisions=MODEL_PRECISIONS),
     Workload("invariance", "row_softmax", "one row of a softmax over the last dimension, in a "
              "batch of rows", _rowwise("softmax"),
-             params={"batch": _BATCH, "n": 32768}, passes=_FWD),
+             params={"batch": _BATCH, "n": 32768}, passes=_FWD, calls=()),
     Workload("invariance", "row_layernorm", "one row of layer_norm, in a batch of rows",
-             _rowwise("layer_norm"), params={"batch": _BATCH, "n": 4096}, passes=_FWD),
+             _rowwise("layer_norm"), params={"batch": _BATCH, "n": 4096}, passes=_FWD,
+             calls=()),  # reductions of their own: no cuBLAS, so no knob mode acts
     Workload("invariance", "lm_serve", "the language model (gpt) serving one prompt in a "
              "batch of prompts: that prompt's prefill or decode logits",
              build_lm_serve,

@@ -64,7 +64,8 @@ VISION_WORKLOADS = [
                      "output": 7},
              check=lambda p: (f"ps_roi_align needs c divisible by output^2 = {p['output']**2}"
                               if p["op"] == "ps_roi_align" and p["c"] % p["output"] ** 2
-                              else None)),
+                              else None),
+             calls=()),  # torchvision's own kernels: no cuBLAS (deform_conv2d's GEMMs are)
     Workload("vision", "deform_conv2d", "torchvision.ops.deform_conv2d, padding k//2",
              build_deform_conv2d,
              params={"n": 8, "cin": 64, "cout": 64, "hw": 56, "k": 3}),
