@@ -88,3 +88,25 @@ def test_the_first_screen_names_the_same_worst_case_as_the_decision_table():
         assert len(decided) == 1
         assert (r.worst != r.worst and decided.iloc[0] != decided.iloc[0]) or \
             abs(r.worst - decided.iloc[0]) < 1e-12
+
+
+def test_a_workload_measured_in_default_mode_alone_reads_not_measured(tmp_path):
+    """A run cut short before its deterministic models leaves their cells empty of a number:
+    the README's answer says so instead of a blank cell."""
+    from conftest import write_records
+
+    from detcost.analysis.findings import compute_findings
+    from detcost.analysis.load import load
+    from detcost.report.markdown import answer_md
+
+    vit = {"family": "model", "workload": "vit", "pass_": "fwdbwd", "dtype": "bfloat16",
+           "params": {"batch": 64, "patch": 16, "hidden": 768},
+           "case_id": "vit(batch=64,patch=16,hidden=768)-fwdbwd-bfloat16-highest",
+           "work_unit": "samples/s"}
+    write_records(tmp_path / "a", [{**vit, "mode": m, "times_s": [t, t, t]}
+                                   for m, t in (("default", 1.0), ("deterministic", 1.5))],
+                  run_id="a", gpu="GPU-A")
+    write_records(tmp_path / "b", [{**vit, "mode": "default"}], run_id="b", gpu="GPU-B")
+    table = answer_md(compute_findings(load([tmp_path])))
+    vit_row = next(line for line in table.splitlines() if "ViT-B/16 training" in line)
+    assert "**1.50x**" in vit_row and vit_row.count("not measured") == 1

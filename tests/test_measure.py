@@ -146,3 +146,31 @@ def test_a_family_table_asks_for_the_kernel_tables_of_all_its_cases():
     assert not measure.takes_kernel_table("model", declared=True)  # the profile said no
     assert Measure().takes_kernel_table("model", declared=True)
     assert not Measure().takes_kernel_table("matmul", declared=False)
+
+
+def test_a_step_slower_than_the_time_cap_allows_is_timed_in_fewer_rounds():
+    measure = Measure(rounds=8, target=0.01, max_time_s=0.5)
+    assert measure.fitted_to(0.01) is measure  # 8 rounds of 10 ms fit in 0.5 s
+    assert measure.fitted_to(0.1).rounds == 5
+    assert measure.fitted_to(0.8).rounds == 3  # never under three
+    exact = Measure(rounds=8, target=0.0, max_time_s=0.5)
+    assert exact.fitted_to(0.8).rounds == 8  # target 0 asks for exactly `rounds`
+
+
+def test_run_case_times_a_slow_step_in_the_rounds_that_fit(monkeypatch):
+    from detcost.worker import measure as worker_measure
+    from detcost.worker.timing import Calibration
+
+    asked = []
+    monkeypatch.setattr(worker_measure, "calibrate",
+                        lambda *a, **k: Calibration(iterations=1, single_s=0.8, warmup_runs=3))
+
+    def rounds(step, iterations, measure):
+        asked.append(measure.rounds)
+        return plain_rounds(step, iterations, measure)
+
+    case = make_case("scatter_add", {"size": 1000, "bins": 10}, "fwd", "float32", "highest")
+    slow = Measure(rounds=8, min_round_ms=0.1, warmup_ms=0.1, repeats=2, target=0.01,
+                   max_time_s=0.5)
+    r = run_case(case, slow, torch.device("cpu"), rounds, ModeProcess("run", "default"))
+    assert r.status == "ok" and asked == [3] and len(r.times_s) == 3

@@ -27,6 +27,8 @@ from typing import Any
 
 from .errors import DetcostError, unknown
 
+MIN_ROUNDS = 3  # the fewest rounds a case is timed in: a median and a spread
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -49,6 +51,16 @@ class Measure:
         """These settings with the family's own in place."""
         own = dict(self.families).get(family, ())
         return dataclasses.replace(self, families=(), **dict(own)) if own else self
+
+    def fitted_to(self, round_s: float) -> Measure:
+        """These settings for a case whose round lasts `round_s`: where `rounds` such rounds
+        would overrun `max_time_s`, as few as fit, never under MIN_ROUNDS. A 0.8 s detector
+        step then takes 3 rounds, not 8 (6 s past its cap); with `target` 0 the count
+        stays exactly `rounds`."""
+        if self.target <= 0 or round_s * self.rounds <= self.max_time_s:
+            return self
+        fit = max(MIN_ROUNDS, int(self.max_time_s / max(round_s, 1e-12) + 1e-9))
+        return dataclasses.replace(self, rounds=min(self.rounds, fit))
 
     def takes_kernel_table(self, family: str, declared: bool) -> bool:
         """Whether a case of this family gets its kernel table: `kernel_tables` in a

@@ -370,8 +370,8 @@ def answer_md(f: Findings) -> str:
         return ""
 
     def cell(r) -> str:
-        if not r.cases:
-            return "raises: " + r.raised.split(",")[0] if r.raised else ""
+        if not r.cases:  # default measured alone (a run cut short), or nothing
+            return "raises: " + r.raised.split(",")[0] if r.raised else "not measured"
         spread = (f"{_x(r.low)}-{_x(r.high)}" if r.cases == 1
                   else f"geomean of {r.cases}, worst {_x(r.worst)}")
         knob = f"; {r.knob} {_x(r.knob_slowdown)}" if r.knob else ""

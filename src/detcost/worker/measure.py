@@ -88,7 +88,8 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             cal = calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3,
                             agree=agree, max_warmup_s=measure.max_warmup_ms / 1e3)
         with phases("timing"):
-            timed = time_rounds(step, cal.iterations, measure)
+            timed = time_rounds(step, cal.iterations,
+                                measure.fitted_to(cal.iterations * cal.single_s))
             times = timed.times
             validation = (validate_timer(step, measure.rounds, cal.iterations, times)
                           if validate else None)
