@@ -17,6 +17,7 @@ from .compare import across_machines, across_processes, compare_modes, current_c
 from .decision import decision_table
 from .diff import EnvironmentDiff, environment_diffs
 from .doc import doc_against_behaviour
+from .explain import what_changed
 from .select import latest
 from .stability import rerun_pairs, stability, steady_share
 from .summaries import (
@@ -85,6 +86,7 @@ class Findings:
     distributed: pd.DataFrame
     invariance: pd.DataFrame
     kernel_growth: pd.DataFrame
+    what_changed: pd.DataFrame
     gpu_differences: GpuDifferences | None
     timer_checks: list[TimerCheck]
     gpu_noise: list[GpuNoise]
@@ -172,6 +174,7 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
         knob_cases=knob_cases(knobs), compiled=compile_costs(measured),
         claims=judge(measured), distributed=distributed_table(measured),
         invariance=batch_invariance(main), kernel_growth=kernel_growth(main),
+        what_changed=what_changed(main),
         gpu_differences=gpu_differences(comparison), timer_checks=timer_checks(checked),
         gpu_noise=gpu_noise(checked), noisy=noisy, noisy_short_share=short,
         below_ceiling=below_ceiling(checked),

@@ -359,6 +359,24 @@ def between_runs_md(f: Findings) -> str:
                                "interval.\n\n") + md_table(view)
 
 
+def what_changed_md(f: Findings) -> str:
+    """Per case profiled in both modes: what deterministic mode changed in it."""
+    w = f.what_changed
+    if not len(w):
+        return ("No case was profiled in both modes: a family's `kernel_tables = true` "
+                "takes them (docs/profiles/unstable.toml).")
+    view = w.assign(**{
+        "default ms": w["default_ms"], "deterministic ms": w["mode_ms"],
+        "device ms (default / det.)": [f"{a:.3f} / {b:.3f}" for a, b in zip(
+            w["device_default_ms"], w["device_mode_ms"], strict=True)],
+        "host ms (default / det.)": [f"{a:.3f} / {b:.3f}" if a == a and b == b
+                                     else "not timed" for a, b in zip(
+            w["host_default_ms"], w["host_mode_ms"], strict=True)]})
+    return md_table(view[["env", "case_id", "default ms", "deterministic ms",
+                          "device ms (default / det.)", "host ms (default / det.)",
+                          "what_changed"]])
+
+
 def answer_md(f: Findings) -> str:
     """The first screen's table in markdown: per named workload, each GPU's cost over every
     dtype (the CPU runs show the flow, not a GPU's answer)."""

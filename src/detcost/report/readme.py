@@ -54,6 +54,12 @@ def findings_markdown(f: Findings, figure_path: str) -> str:
         "against the default of its own run; a blank cell: the mode has not run on that "
         "family.",
         md.knobs_md(f), md.knob_cases_md(f),
+        "### What changes, kernel by kernel",
+        "Cases profiled (torch.profiler) in both modes: the median step, the device's time "
+        "(its kernels summed), the host's time to issue a step, and what changed: another "
+        "kernel, the same kernels issued more slowly, or a step so launch-bound that its "
+        "time is the host's and moves with the host from one machine start to the next.",
+        md.what_changed_md(f),
         "### Under torch.compile", md.compile_md(f),
         "### Claims, tested",
         "Common claims about determinism, each judged from the records (every run, not only "
