@@ -353,10 +353,20 @@ def between_runs_md(f: Findings) -> str:
                            zip(f.unstable["low"], f.unstable["high"], strict=True)],
         "on one machine start": f.unstable["one_start"].map(
             {True: "yes", False: "no"}).fillna("not recorded"),
-        "runs": f.unstable["runs"]})
+        "runs": f.unstable["runs"],
+        "what changes (its kernel tables)": _changes_of(f, f.unstable)})
     return "\n".join(lines) + ("\n\nUnstable across runs (never ranked as a worst case): "
                                "the slowdown of one run lies outside another's widened "
-                               "interval.\n\n") + md_table(view)
+                               "interval. What changes: the newest profile of the case in "
+                               "both modes, where one was taken (a profile names the "
+                               "case's `kernel_tables`).\n\n") + md_table(view)
+
+
+def _changes_of(f: Findings, cases: pd.DataFrame) -> list[str]:
+    """What deterministic mode changed in each case, from its newest profile in both modes."""
+    said = {(r.env, r.case_id): r.what_changed for r in f.what_changed.itertuples()}
+    return [said.get((e, c), "not profiled") for e, c in zip(
+        cases["env"], cases["case_id"], strict=True)]
 
 
 def what_changed_md(f: Findings) -> str:
