@@ -12,6 +12,7 @@ from ..analysis.findings import Findings
 from ..errors import DetcostError
 from . import figures
 from . import markdown as md
+from . import trust_markdown as trust
 from .files import write_text
 
 START = "<!-- detcost:findings:start -->"
@@ -29,7 +30,7 @@ def readme_markdown(f: Findings) -> str:
         "with its 95% rerun interval, or the geometric mean and the worst of several; what "
         "default mode's variance was; the single knob that costs most where one does.",
         md.answer_md(f),
-        "### How far to trust the numbers", md.between_runs_md(f),
+        "### How far to trust the numbers", trust.between_runs_md(f),
         f"Every other table (decision per family, costliest cases, ops that raise, knobs, "
         f"compile, claims, collectives, batch invariance, GPUs and torch versions side by "
         f"side): [{FINDINGS_DOC.as_posix()}]({FINDINGS_DOC.as_posix()})."]))
@@ -59,7 +60,7 @@ def findings_markdown(f: Findings, figure_path: str) -> str:
         "(its kernels summed), the host's time to issue a step, and what changed: another "
         "kernel, the same kernels issued more slowly, or a step so launch-bound that its "
         "time is the host's and moves with the host from one machine start to the next.",
-        md.what_changed_md(f),
+        trust.what_changed_md(f),
         "### Under torch.compile", md.compile_md(f),
         "### Claims, tested",
         "Common claims about determinism, each judged from the records (every run, not only "
@@ -75,9 +76,9 @@ def findings_markdown(f: Findings, figure_path: str) -> str:
         "batch? Deterministic mode does not promise it.", md.invariance_md(f),
         "### Across GPUs", md.gpu_differences_md(f),
         "### Across torch versions", md.environment_diffs_md(f, "torch"),
-        "### How far to trust the numbers", md.measurement_md(f), md.between_runs_md(f),
-        md.stability_md(f),
-        md.noise_md(f), md.efficiency_md(f)]))
+        "### How far to trust the numbers", trust.measurement_md(f), trust.between_runs_md(f),
+        trust.stability_md(f),
+        trust.noise_md(f), trust.efficiency_md(f)]))
 
 
 def write_svg(fig, path: Path) -> None:
