@@ -21,6 +21,17 @@ def raised_op(message: str) -> str:
     return found.group(1) if found else message.removeprefix("RuntimeError: ")[:60]
 
 
+def named_refusal(raised: str, excluded: bool, workload: str, params: dict) -> str:
+    """What a reader is told refused: torch's op name, or for a backend that deterministic
+    mode leaves without a kernel (SDPA forced to cuDNN, say), that backend, since torch's
+    own message ('No available kernel. Aborting execution.') names nothing."""
+    if not excluded:
+        return raised
+    backend = params.get("backend") if isinstance(params, dict) else None
+    where = f"{workload} backend={backend}" if backend else workload
+    return f"{where}: no kernel in deterministic mode"
+
+
 def excluded_backend(message: str) -> bool:
     """Whether deterministic mode left the op no kernel to select, rather than raising."""
     return NO_AVAILABLE_KERNEL in message

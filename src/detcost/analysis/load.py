@@ -16,11 +16,12 @@ import pandas as pd
 
 from ..environment import label, machine
 from ..errors import DetcostError, ResultsWarning
+from ..failures import named_refusal
 from ..runs.records import SCHEMA_VERSION, read_run_file, run_files
 from .stats import NOISY_IQR, median_iqr
 
 # Bump when a row's columns or their meaning change: older cached frames are then ignored.
-FRAME_VERSION = 4
+FRAME_VERSION = 5  # 5: an excluded backend is named as the refusal
 
 
 def load(paths: Iterable[Path | str], cache: Path | None = None) -> pd.DataFrame:
@@ -95,7 +96,9 @@ def _parse(path: Path) -> pd.DataFrame:
             "env": label(env), "gpu": env.get("gpu") or "CPU", "torch": env.get("torch"),
             "host": env.get("host"), "machine": machine(env), "run_id": r.run_id,
             "mode": r.mode, "case_id": r.case_id, "family": r.family, "workload": r.workload,
-            "raised_op": r.raised_op, "excluded_backend": r.excluded_backend,
+            "raised_op": named_refusal(r.raised_op, bool(r.excluded_backend), r.workload,
+                                       r.params),
+            "excluded_backend": r.excluded_backend,
             "shape": r.case_id.rsplit("-", 3)[0], "params": r.params, "pass_": r.pass_,
             "dtype": r.dtype, "precision": r.precision, "status": r.status,
             "message": r.message, "times_s": r.times_s, "iterations": r.iterations,
