@@ -70,7 +70,7 @@ def test_calibrate_warms_up_in_blocks_until_a_drift_ends(monkeypatch):
         sizes.append(iterations)
         return next(per_step)
 
-    monkeypatch.setattr(timing, "timed_block", block)
+    monkeypatch.setattr(timing, "clock_round", block)
     monkeypatch.setattr(timing, "device_clock", lambda: float(next(clock)) * 1e-3)
     cal = timing.calibrate(lambda: None, warmup_s=0.0, min_round_s=2.5, max_warmup_s=60.0)
     assert cal.settled and cal.single_s == 1.0

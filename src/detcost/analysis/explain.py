@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .summaries import LAUNCH_BOUND
-from .tables import only_kernels
+from .tables import only_kernels, profiled_pairs
 
 COLUMNS = ["env", "run_id", "case_id", "default_ms", "mode_ms", "device_default_ms",
            "device_mode_ms", "host_default_ms", "host_mode_ms", "kernel_default",
@@ -53,7 +53,7 @@ def _switched(before: dict[str, float], after: dict[str, float]) -> str:
 
 
 def _verdict(before: dict[str, float], after: dict[str, float], host_b: float,
-             host_m: float, step_m: float) -> str:
+             host_m: float, host_share_m: float) -> str:
     device_b, device_m = sum(before.values()), sum(after.values())
     timed_host = not (math.isnan(host_b) or math.isnan(host_m))  # older runs lack it
     switched = _switched(before, after)
@@ -65,7 +65,7 @@ def _verdict(before: dict[str, float], after: dict[str, float], host_b: float,
             if timed_host else "")
     else:
         said = f"same kernels, {device_m / device_b:.2f}x the device time"
-    if timed_host and step_m > 0 and host_m >= LAUNCH_BOUND * step_m:
+    if timed_host and host_share_m >= LAUNCH_BOUND:
         said += "; launch-bound in deterministic mode (its time is the host's)"
     return said
 
@@ -74,27 +74,19 @@ def what_changed(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                  baseline: str = BASELINE_MODE) -> pd.DataFrame:
     """Per case profiled in both modes (first processes of one run): both medians, both
     device times, both host times, the costliest kernel of each, and what changed."""
-    if frame.empty or "kernels_s" not in frame:
-        return pd.DataFrame(columns=COLUMNS)
-    ok = frame[(frame["status"] == "ok") & (frame["process"] == 1)
-               & frame["kernels_s"].map(bool) & (frame["gpu"] != "CPU")]  # a CPU: all host
-    sides = {m: {(r.env, r.run_id, r.case_id): r for r in ok[ok["mode"] == m].itertuples()}
-             for m in (baseline, mode)}
+    on_gpu = frame[frame["gpu"] != "CPU"] if len(frame) else frame  # a CPU: all host
     rows = []
-    for key, after in sides[mode].items():
-        before = sides[baseline].get(key)
-        if before is None:
-            continue
+    for key, before, after in profiled_pairs(on_gpu, baseline, mode):
         kb, km = only_kernels(before.kernels_s), only_kernels(after.kernels_s)
-        device_b, device_m = sum(kb.values()), sum(km.values())
-        top_b, top_m = (kernel_label(max(k, key=k.get)) for k in (kb, km))  # costliest
         host_b, host_m = (float(r.host_s) if r.host_s is not None else math.nan
                           for r in (before, after))
         rows.append({
             "env": key[0], "run_id": key[1], "case_id": key[2],
             "default_ms": 1e3 * before.median_s, "mode_ms": 1e3 * after.median_s,
-            "device_default_ms": 1e3 * device_b, "device_mode_ms": 1e3 * device_m,
+            "device_default_ms": 1e3 * sum(kb.values()),
+            "device_mode_ms": 1e3 * sum(km.values()),
             "host_default_ms": 1e3 * host_b, "host_mode_ms": 1e3 * host_m,
-            "kernel_default": top_b, "kernel_mode": top_m,
-            "what_changed": _verdict(kb, km, host_b, host_m, after.median_s)})
+            "kernel_default": kernel_label(max(kb, key=kb.get)),  # the costliest of each
+            "kernel_mode": kernel_label(max(km, key=km.get)),
+            "what_changed": _verdict(kb, km, host_b, host_m, after.host_share)})
     return pd.DataFrame(rows, columns=COLUMNS)

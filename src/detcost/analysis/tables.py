@@ -128,23 +128,28 @@ def batch_invariance(frame: pd.DataFrame) -> pd.DataFrame:
     """One request served in batches of several sizes: the invariance family by `batch`."""
     return same_result_across(frame, "invariance", "batch")
 
+def profiled_pairs(frame: pd.DataFrame, baseline: str, mode: str):
+    """(env, run_id, case_id) and the two first-process rows of each case that one run
+    profiled (kernel tables) in both modes."""
+    if frame.empty or "kernels_s" not in frame:
+        return []
+    ok = frame[(frame["status"] == "ok") & (frame["process"] == 1)
+               & frame["kernels_s"].map(bool)]
+    sides = {m: {(r.env, r.run_id, r.case_id): r for r in ok[ok["mode"] == m].itertuples()}
+             for m in (baseline, mode)}
+    return [(key, sides[baseline][key], row) for key, row in sides[mode].items()
+            if key in sides[baseline]]
+
+
 def kernel_growth(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                   baseline: str = BASELINE_MODE, top: int = 5) -> pd.DataFrame:
     """Per profiled case measured in both modes: the `top` kernels (or ops) whose time per
     step grew the most from baseline to mode, and their share of the step's growth."""
     columns = ["env", "run_id", "case_id", "kernel", "baseline_ms", "mode_ms", "growth_ms",
                "share_of_growth"]
-    if frame.empty or "kernels_s" not in frame:
-        return pd.DataFrame(columns=columns)
-    ok = frame[(frame["status"] == "ok") & (frame["process"] == 1)
-               & frame["kernels_s"].map(bool)]
-    sides = {m: {(r.env, r.run_id, r.case_id): only_kernels(r.kernels_s)
-                 for r in ok[ok["mode"] == m].itertuples()} for m in (baseline, mode)}
     rows = []
-    for key, after in sides[mode].items():
-        before = sides[baseline].get(key)
-        if before is None:
-            continue
+    for key, base, other in profiled_pairs(frame, baseline, mode):
+        before, after = only_kernels(base.kernels_s), only_kernels(other.kernels_s)
         growth = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in {*before, *after}}
         total = sum(after.values()) - sum(before.values())
         for kernel, grew in sorted(growth.items(), key=lambda kv: kv[1], reverse=True)[:top]:

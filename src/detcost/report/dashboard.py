@@ -148,7 +148,7 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
          "per case, the five kernels (or ops) whose time per step grew the most under "
          "deterministic mode, and their share of the step's growth.", f.kernel_growth,
          "kernels", None),
-        ("What changed, kernel by kernel", "Cases profiled in both modes: the median step, "
+        ("What changes, kernel by kernel", "Cases profiled in both modes: the median step, "
          "the device's time (kernels summed) and the host's time to issue a step, in ms, "
          "and what changed: another kernel, the same kernels issued more slowly, or a "
          "launch-bound step whose time is the host's.", f.what_changed, "changed", None),

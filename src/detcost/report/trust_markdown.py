@@ -12,8 +12,8 @@ import pandas as pd
 from ..analysis.findings import Findings
 from ..analysis.stats import NOISE_TARGET
 from ..analysis.summaries import FAR_BELOW
-from .markdown import _x, md_table
-from .text import stability_sentence
+from .markdown import md_table
+from .text import stability_sentence, times
 
 
 def efficiency_md(f: Findings) -> str:
@@ -107,7 +107,7 @@ def between_runs_md(f: Findings) -> str:
         return "\n".join(lines)
     view = pd.DataFrame({
         "environment": f.unstable["env"], "case": f.unstable["case_id"],
-        "slowdown range": [f"{_x(lo)}-{_x(hi)}" for lo, hi in
+        "slowdown range": [f"{times(lo, '')}-{times(hi, '')}" for lo, hi in
                            zip(f.unstable["low"], f.unstable["high"], strict=True)],
         "on one machine start": f.unstable["one_start"].map(
             {True: "yes", False: "no"}).fillna("not recorded"),

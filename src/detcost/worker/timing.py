@@ -65,14 +65,6 @@ def gc_paused():
             gc.enable()
 
 
-def timed_block(step: Callable[[], Any], iterations: int) -> float:
-    """Per-step seconds of `iterations` steps run back to back."""
-    t0 = device_clock()
-    for _ in range(iterations):
-        step()
-    return (device_clock() - t0) / iterations
-
-
 def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
               max_iterations: int = 10_000, agree: Agree = alone,
               max_warmup_s: float | None = None) -> Calibration:
@@ -86,7 +78,7 @@ def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
     calm = False
     with gc_paused():
         start = device_clock()
-        firsts = [timed_block(step, 1) for _ in range(3)]
+        firsts = [clock_round(step, 1) for _ in range(3)]
         runs = len(firsts)
         while True:
             elapsed = device_clock() - start
@@ -95,7 +87,7 @@ def calibrate(step: Callable[[], Any], warmup_s: float, min_round_s: float,
                 break
             recent = blocks[-1] if blocks else min(firsts[-2:])
             size = agree(min(max_iterations, max(1, math.ceil(min_round_s / max(recent, 1e-9)))))
-            blocks.append(timed_block(step, size))
+            blocks.append(clock_round(step, size))
             runs += size
         spent = device_clock() - start
     # A round runs its steps back to back, as a block does: its per-step time sizes rounds
@@ -160,8 +152,12 @@ def host_time(step: Callable[[], Any], runs: int = 3) -> float:
 
 
 def clock_round(step: Callable[[], Any], iterations: int) -> float:
-    """One round as pytest-benchmark's runner times it with `device_clock`."""
-    return timed_block(step, iterations)
+    """Per-step seconds of `iterations` steps run back to back: one round as
+    pytest-benchmark's runner times it with `device_clock`, or one block of the warm-up."""
+    start = device_clock()
+    for _ in range(iterations):
+        step()
+    return (device_clock() - start) / iterations
 
 
 def event_round(step: Callable[[], Any], iterations: int) -> float:
