@@ -103,3 +103,42 @@ def test_a_workload_profile_keeps_every_measure_setting():
                       families=(("model", (("max_time_s", 2.0), ("min_round_ms", 100.0))),))
     again = parse_profile(workloads_profile_text(["scatter_add"], measure), "user.toml")
     assert again.measure == measure
+
+
+SCOPED = GOOD + """
+modes = ["default", "deterministic"]
+[[cases]]
+workload = "scatter_add"
+params = { size = 64 }
+processes = 1
+"""
+
+
+def test_a_group_s_scope_says_which_modes_and_processes_measure_it():
+    p = parse_profile(SCOPED, "scoped.toml")
+    conv = next(c for c in p.cases if c.workload == "conv2d")
+    scatter = next(c for c in p.cases if c.workload == "scatter_add")
+    assert p.measures(conv, "deterministic", 2) and not p.measures(conv, "tuned", 1)
+    assert p.measures(scatter, "tuned", 1) and not p.measures(scatter, "default", 2)
+
+
+def test_a_case_two_groups_scope_differently_is_measured_wherever_either_measures_it():
+    text = SCOPED + '[[cases]]\nworkload = "conv2d"\nparams = { n = 2 }\nmodes = "tuned"\n'
+    p = parse_profile(text, "x")
+    conv = next(c for c in p.cases if c.id.startswith("conv2d(n=2,cin=64,") and
+                c.dtype == "float32" and c.precision == "highest" and c.pass_ == "fwd"
+                and c.param_dict["layout"] == "nchw")
+    assert p.measures(conv, "tuned") and p.measures(conv, "default")
+    assert not p.measures(conv, "cublas-workspace")
+
+
+@pytest.mark.parametrize(("scope", "message"), [
+    ('modes = ["fastest"]', r"unknown mode 'fastest' \(allowed: default, deterministic"),
+    ("modes = []", "modes = \\[\\] measures nothing"),
+    ("processes = 0", "processes = 0 is not allowed"),
+    ('processes = "two"', "processes = 'two' is not allowed"),
+])
+def test_a_malformed_scope_is_one_line_naming_what_is_allowed(scope, message):
+    with pytest.raises(DetcostError, match=message) as info:
+        parse_profile(f'[[cases]]\nworkload = "conv2d"\n{scope}\n', "bad.toml")
+    assert "\n" not in str(info.value) and "[[cases]] #1" in str(info.value)

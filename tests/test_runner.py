@@ -198,3 +198,29 @@ def test_a_run_started_inside_pytest_xdist_still_times_its_cases(tmp_path, tiny_
     runner.run(profile, str(tiny_profile), ["default"], RunFolder(tmp_path / "run", "r1"))
     _, records = read_run_file(tmp_path / "run" / "default.jsonl")
     assert [r.status for r in records] == ["ok"] * 3
+
+
+@pytest.mark.slow
+def test_a_group_s_scope_leaves_its_cases_out_of_other_modes_and_later_processes(
+        tmp_path, tiny_profile):
+    """`full` times its model variants in default and deterministic mode only, and its
+    batch-invariance cases in a mode's first process: the workers measure exactly that."""
+    text = tiny_profile.read_text().replace(
+        "params = { size = 256, bins = [8, 256] }",
+        "params = { size = 256, bins = [8, 256] }\nprocesses = 1").replace(
+        "accumulate = false }", 'accumulate = false }\nmodes = ["default"]')
+    scoped = tmp_path / "scoped.toml"
+    scoped.write_text(text)
+    profile = load_profile(str(scoped))
+    out = tmp_path / "run"
+    runner.run(profile, str(scoped), ["default", "deterministic-nofill"], RunFolder(out, "r1"),
+               options=runner.RunOptions(processes=2))
+
+    def measured(name: str) -> list[str]:
+        path = out / name
+        return sorted(r.workload for r in read_run_file(path)[1]) if path.exists() else []
+
+    assert measured("default.jsonl") == ["put", "scatter_add", "scatter_add"]
+    assert measured("default.r2.jsonl") == ["put"]
+    assert measured("deterministic-nofill.jsonl") == ["scatter_add", "scatter_add"]
+    assert measured("deterministic-nofill.r2.jsonl") == []

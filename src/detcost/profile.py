@@ -12,6 +12,7 @@
     [[cases]]
     workload = "conv2d"
     params = { cin = 64, layout = ["nchw", "channels_last"] }   # a list is swept
+    modes = ["default", "deterministic"]   # optional: where the group is measured (scope.py)
 
 Every list is swept (cartesian product); unset parameters take the workload's defaults.
 Everything is checked before any worker starts: an unknown key in any table, a value of
@@ -25,6 +26,7 @@ import itertools
 import json
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from .cases import Case, make_case
 from .errors import DetcostError, unknown
 from .measuring import Measure, parse_measure
 from .precision import DTYPES, PRECISIONS
+from .scope import EVERYWHERE, KEYS, Scope, parse_scope
 from .workloads import PASSES, get_workload
 from .workloads.families import FAMILY_FACTS
 
@@ -49,6 +52,17 @@ class Profile:
     source: str
     measure: Measure
     cases: tuple[Case, ...] = field(default=())
+    # (case id, scope) for each case that a group measures in fewer modes or processes
+    scopes: tuple[tuple[str, Scope], ...] = field(default=())
+
+    def measures(self, case: Case, mode: str, process: int = 1) -> bool:
+        """Whether the profile measures the case in this process of this mode (whether the
+        mode can act on it is the mode's to say)."""
+        return self._scope_of.get(case.id, EVERYWHERE).measures(mode, process)
+
+    @cached_property
+    def _scope_of(self) -> dict[str, Scope]:
+        return dict(self.scopes)
 
     def sample(self, per_family: int) -> list[Case]:
         """Up to `per_family` runnable cases of each family, spread over its list."""
@@ -84,15 +98,16 @@ def _axes(where: str, table: dict[str, Any], fallback: dict[str, list[str]]) -> 
     return axes
 
 
-def _expand_group(where: str, group: Any, defaults: dict[str, list[str]]) -> list[Case]:
+def _expand_group(where: str, group: Any, defaults: dict[str, list[str]]
+                  ) -> tuple[list[Case], Scope]:
     if not isinstance(group, dict):
         raise DetcostError(f"{where}: must be a table, not {group!r}")
     if "workload" not in group:
         raise DetcostError(f"{where}: missing 'workload'")
-    extra = set(group) - {"workload", "params", *_AXES}
+    extra = set(group) - {"workload", "params", *_AXES, *KEYS}
     if extra:
         raise DetcostError(f"{where}: unknown key {sorted(extra)[0]!r} (allowed: workload, "
-                           "params, passes, dtypes, precisions)")
+                           "params, passes, dtypes, precisions, modes, processes)")
     if not isinstance(group["workload"], str):
         raise DetcostError(f"{where}: workload must be a name, not {group['workload']!r}")
     try:
@@ -127,7 +142,7 @@ def _expand_group(where: str, group: Any, defaults: dict[str, list[str]]) -> lis
         for pass_, dtype, precision in itertools.product(
                 axes["passes"], axes["dtypes"], axes["precisions"]):
             cases.append(make_case(workload.name, chosen, pass_, dtype, precision))
-    return cases
+    return cases, parse_scope(where, group)
 
 
 def parse_profile(text: str, source: str) -> Profile:
@@ -154,14 +169,16 @@ def parse_profile(text: str, source: str) -> Profile:
                                f"{unknown('key', key, tuple(_AXES))}")
     defaults = _axes(f"profile {source} [defaults]", table,
                      {"passes": ["fwd"], "dtypes": ["float32"], "precisions": ["highest"]})
-    cases: dict[Case, None] = {}
+    cases: dict[Case, Scope] = {}
     for number, group in enumerate(groups, start=1):
-        for case in _expand_group(f"profile {source} [[cases]] #{number}", group, defaults):
-            cases.setdefault(case)
+        found, scope = _expand_group(f"profile {source} [[cases]] #{number}", group, defaults)
+        for case in found:  # a case two groups name is measured wherever either measures it
+            cases[case] = cases[case].widest(scope) if case in cases else scope
     return Profile(str(data.get("name", Path(source).stem)), source,
                    parse_measure(f"profile {source}", data.get("measure", {}),
                                  tuple(dict.fromkeys(c.family for c in cases))
-                                 + tuple(FAMILY_FACTS)), tuple(cases))
+                                 + tuple(FAMILY_FACTS)), tuple(cases),
+                   tuple((c.id, s) for c, s in cases.items() if s != EVERYWHERE))
 
 
 def workloads_profile_text(specs: list[str] | tuple[str, ...], measure: Measure) -> str:

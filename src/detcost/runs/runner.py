@@ -333,7 +333,7 @@ def _workers(profile: Profile, mode: str, folder: RunFolder, options: RunOptions
              ) -> list[dict]:
     """The worker launches one process of a mode needs: one for the families that run in a
     single process, one torchrun launch for the distributed family, each given only its
-    cases (and only those that call what the mode changes)."""
+    cases (only those that call what the mode changes, and that the profile measures in it)."""
     acts_on = get_mode(mode).acts_on
     selects = keyword_filter(options.keyword)
     wanted = None
@@ -342,7 +342,7 @@ def _workers(profile: Profile, mode: str, folder: RunFolder, options: RunOptions
     launches = []
     for distributed in (False, True):
         mine = [c for c in profile.cases if (c.family == DISTRIBUTED_FAMILY) == distributed
-                and acts_on(case_calls(c.family, c.workload))
+                and acts_on(case_calls(c.family, c.workload)) and profile.measures(c, mode)
                 and (wanted is None or c.id in wanted)]
         if not any(map(selects, mine)):  # -k leaves this launch nothing: never start it
             continue

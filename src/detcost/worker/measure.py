@@ -143,11 +143,12 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
             torch.cuda.empty_cache()
 
 
-def _built(case: Case, measure: Measure, device: Any, reference: bool = False):
+def _built(case: Case, measure: Measure, device: Any, reference: bool = False,
+           count_flops: bool = True):
     """The case's problem and its step, built from the seed (in float64 for the
     reference): the same inputs in every mode and process."""
     setting = Setting(device, case.dtype, seed=measure.seed, reference=reference,
-                      passes=(case.pass_,))
+                      passes=(case.pass_,), count_flops=count_flops)
     problem = get_workload(case.workload).build(case.param_dict, setting)
     return problem, make_step(problem, case.pass_, setting)
 
@@ -160,7 +161,9 @@ def kernel_table(case: Case, measure: Measure, device: Any, who: ModeProcess) ->
     apply_precision(case.precision)
     kernels, message = {}, ""
     try:
-        _, step = _built(case, measure, device)
+        # no FLOP count: the case's record has it, and counting runs the step once more
+        # under FlopCounterMode, most of a model's rebuild
+        _, step = _built(case, measure, device, count_flops=False)
         calibrate(step, measure.warmup_ms / 1e3, measure.min_round_ms / 1e3)
         kernels = kernel_times(step, cuda=device.type == "cuda")
     except Exception as exc:

@@ -98,11 +98,13 @@ class Worker:
     def cases_here(self) -> list[Case]:
         """The profile's cases this worker measures: the distributed family in a torchrun
         launch, every other family outside one; each GPU's worker takes every shards-th
-        case (the same cases in every mode, so a case's modes all run on one GPU)."""
+        case (the same cases in every mode, so a case's modes all run on one GPU); a case
+        its profile measures in fewer processes or modes is left out of the others."""
         return [c for i, c in enumerate(self.profile.cases)
                 if (c.family == DISTRIBUTED_FAMILY) == self.distributed
                 and i % self.shards == self.shard
-                and (self.only is None or c.id in self.only)]
+                and (self.only is None or c.id in self.only)
+                and self.profile.measures(c, self.mode.name, self.who.process)]
 
     def agree(self, value):
         """Rank 0's value on every rank of this worker's process group (see timing.Agree)."""

@@ -110,6 +110,8 @@ class Setting:
     # The passes the problem will be stepped in. A model counts FLOPs only for these:
     # counting runs the step under FlopCounterMode, most of a second for a decode.
     passes: tuple[str, ...] = ("fwd", "fwdbwd")
+    # False: count no FLOPs at all (a kernel table's rebuild: its record has them already).
+    count_flops: bool = True
 
     def __post_init__(self) -> None:
         import torch
