@@ -1,8 +1,10 @@
 """What changes in a profiled case between default and deterministic mode."""
 
+import pytest
 from conftest import write_records
 
 from detcost.analysis.explain import kernel_label, what_changed
+from detcost.analysis.findings import compute_findings
 from detcost.analysis.load import load
 from detcost.runs.records import KernelTable, append
 
@@ -62,3 +64,26 @@ def test_a_run_that_did_not_time_the_host_says_nothing_of_it(tmp_path):
     _profiled(tmp_path, "mm", "deterministic", 60e-6, None, {"nvjet_splitK": 5e-6})
     changed = what_changed(load([tmp_path]))
     assert list(changed["what_changed"]) == ["same kernels, same device time"]
+
+
+def test_a_newer_run_without_kernel_tables_keeps_the_older_run_s_answer(tmp_path):
+    """The audit of 2026-12-03 measured index_add again without profiling it: the answer
+    stays the one its profiled run gave, and where two runs profiled a case the newer
+    one's stands."""
+    for run, started, device_s in (("old", "2026-12-01", 45e-6), ("new", "2026-12-02", 90e-6)):
+        for mode, kernels in (("default", {"indexFuncLargeIndex": 120e-6}),
+                              ("deterministic", {"indexing_backward_kernel": device_s})):
+            path = write_records(tmp_path / run, [{"mode": mode, "case_id": "index_add",
+                                                   "times_s": [2e-4] * 3, "host_s": 2e-5}],
+                                 run_id=run, started_at=started)
+            append(path / f"{mode}.jsonl", KernelTable(run_id=run, mode=mode,
+                                                       case_id="index_add", process=1,
+                                                       kernels_s=kernels))
+    write_records(tmp_path / "newest", [{"mode": m, "case_id": "index_add"}
+                                        for m in ("default", "deterministic")],
+                  run_id="newest", started_at="2026-12-03")
+    records = load([tmp_path])
+    [row] = what_changed(records).itertuples()
+    assert list(compute_findings(records).what_changed["run_id"]) == ["new"]
+    assert row.run_id == "new" and row.device_mode_ms == pytest.approx(90e-3)
+    assert row.what_changed.startswith("kernel choice: indexFuncLargeIndex")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .compare import across_processes, compare_modes, current_comparisons
-from .select import _newest, latest, newest_pairs
+from .select import _newest, latest, newest_pairs, run_order
 
 OP_NAME = re.compile(r"^[A-Za-z_][\w.]*::[\w.]+$")  # aten::fill_, torchvision::roi_align
 
@@ -129,16 +129,23 @@ def batch_invariance(frame: pd.DataFrame) -> pd.DataFrame:
     return same_result_across(frame, "invariance", "batch")
 
 def profiled_pairs(frame: pd.DataFrame, baseline: str, mode: str):
-    """(env, run_id, case_id) and the two first-process rows of each case that one run
-    profiled (kernel tables) in both modes."""
+    """(env, run_id, case_id) and the two first-process rows of each case profiled (kernel
+    tables) in both modes by one run: per environment and case, the newest such run, so
+    that a newer run that took no kernel tables of the case does not hide an older one's."""
     if frame.empty or "kernels_s" not in frame:
         return []
     ok = frame[(frame["status"] == "ok") & (frame["process"] == 1)
                & frame["kernels_s"].map(bool)]
     sides = {m: {(r.env, r.run_id, r.case_id): r for r in ok[ok["mode"] == m].itertuples()}
              for m in (baseline, mode)}
-    return [(key, sides[baseline][key], row) for key, row in sides[mode].items()
-            if key in sides[baseline]]
+    order = run_order(frame)
+    newest: dict[tuple[str, str], tuple] = {}
+    for key, row in sides[mode].items():
+        env, run, case = key
+        if key in sides[baseline] and (
+                (env, case) not in newest or order[run] > order[newest[(env, case)][0][1]]):
+            newest[(env, case)] = (key, sides[baseline][key], row)
+    return list(newest.values())
 
 
 def kernel_growth(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
