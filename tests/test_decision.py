@@ -110,3 +110,27 @@ def test_a_workload_measured_in_default_mode_alone_reads_not_measured(tmp_path):
     table = answer_md(compute_findings(load([tmp_path])))
     vit_row = next(line for line in table.splitlines() if "ViT-B/16 training" in line)
     assert "**1.50x**" in vit_row and vit_row.count("not measured") == 1
+
+
+def test_the_answer_says_how_many_cases_moved_between_starts_beside_the_worst(tmp_path):
+    """An unstable case is never the worst, so a family's geomean can exceed its worst: the
+    README's cell then says how many cases were set apart (the H200 pooling ops, 2026-12-03)."""
+    from conftest import write_records
+
+    from detcost.analysis.findings import compute_findings
+    from detcost.analysis.load import load
+    from detcost.report.markdown import answer_md
+
+    def run(name: str, boot: str, moving: float) -> None:
+        rows = []
+        for case, slow in (("c1", 1.02), ("c2", 1.05), ("c3", 1.01), ("jumps", moving)):
+            for mode, t in (("default", 1.0), ("deterministic", slow)):
+                rows.append({"mode": mode, "case_id": case, "times_s": [t] * 9})
+        write_records(tmp_path / name, rows, run_id=name, started_at=name,
+                      environment={"boot_id": boot})
+
+    run("a", "boot-1", 1.5)
+    run("b", "boot-2", 3.0)
+    row = next(line for line in answer_md(compute_findings(load([tmp_path]))).splitlines()
+               if "scatter ops" in line)
+    assert "1 unstable across machine starts" in row and "worst 1.05x" in row

@@ -272,6 +272,8 @@ def answer_md(f: Findings) -> str:
             return "raises: " + r.raised.split(",")[0] if r.raised else "not measured"
         spread = (f"{_x(r.low)}-{_x(r.high)}" if r.cases == 1
                   else f"geomean of {r.cases}, worst {_x(r.worst)}")
+        if r.unstable:  # the worst is of the steady cases: say why some are apart
+            spread += f"; {r.unstable} unstable across machine starts"
         knob = f"; {r.knob} {_x(r.knob_slowdown)}" if r.knob else ""
         buys = f"; default varied in {r.varied} of {r.cases}" if r.varied else ""
         return f"**{_x(r.slowdown)}** ({spread}){buys}{knob}"
