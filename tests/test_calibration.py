@@ -101,3 +101,28 @@ def test_a_few_cases_that_jump_between_starts_do_not_widen_every_interval(tmp_pa
     findings = compute_findings(load([tmp_path / "jump"]))
     c7 = findings.comparison.set_index("case_id").loc["c7"]
     assert c7["slowdown_low"] <= 2.0 * 1.01 and c7["slowdown_high"] >= 2.9  # its range
+
+
+def test_launch_bound_cases_get_a_spread_of_their_own(tmp_path):
+    """A launch-bound step follows the host's speed, which moved between two H200 starts by
+    several percent where busy GPUs moved by one: its spread is estimated apart and widens
+    only the launch-bound cases' intervals."""
+    for n, (busy, bound) in enumerate(((0.0, 0.0), (0.01, 0.06), (0.0, 0.0), (0.01, 0.06))):
+        rows = []
+        for c in range(60):
+            launch_bound = c >= 30
+            slow = 2.0 * (1 + (bound if launch_bound else busy))
+            for mode, factor in (("default", 1.0), ("deterministic", slow)):
+                for process in (1, 2):
+                    rows.append({"mode": mode, "case_id": f"c{c}", "process": process,
+                                 "host_s": 0.95 * factor if launch_bound else 0.1 * factor,
+                                 "times_s": [factor * (1 + 0.001 * (k % 3)) for k in range(9)]})
+        write_records(tmp_path / f"r{n}", rows, run_id=f"r{n}", started_at=f"2026-01-0{n + 1}",
+                      environment={"boot_id": f"boot-{n}", "host": "h"})
+    calibrated = calibration.calibrate(load([tmp_path]))
+    env = "GPU-A · torch 2.11.0"
+    busy_tau = calibration.tau_of(calibrated.spread, env, "scatter")
+    bound_tau = calibration.tau_of(calibrated.spread, env, "scatter · launch-bound")
+    assert busy_tau == pytest.approx(math.log(1.01) / 1.959964, rel=0.25)
+    assert bound_tau == pytest.approx(math.log(1.06) / 1.959964, rel=0.25)
+    assert all(c.inside == 1.0 for c in calibrated.coverage)

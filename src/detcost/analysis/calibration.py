@@ -1,8 +1,10 @@
 """Intervals that hold on another run: a run's bootstrap interval sees the spread between
 its rounds and its processes, not what moves between runs (a machine start's clocks, its
 allocator, its library plans). That extra spread is estimated from pairs of runs of the same
-GPU and profile, per family, and every interval is widened by it. A case that moves between
-runs by more than even the widened interval is named unstable, with its range.
+GPU and profile, per family (its launch-bound cases apart: their time follows the host's
+speed, which moves between starts more than a busy GPU's), and every interval is widened by
+it. A case that moves between runs by more than even the widened interval is named
+unstable, with its range.
 
     log half-width = sqrt(h**2 + (Z * tau)**2)
 
@@ -69,11 +71,12 @@ def _tau(rows: pd.DataFrame) -> float:
 
 
 def _by_family(steady: pd.DataFrame) -> dict[str, float]:
-    """Per family, and pooled (POOLED), the extra spread between runs of these rows."""
+    """Per spread class (a family, its launch-bound cases apart: compare.spread_classes),
+    and pooled (POOLED), the extra spread between runs of these rows (A's class)."""
     if steady.empty:
         return {}
     found = {POOLED: _tau(steady)}
-    for family, g in steady.groupby("family", sort=True):
+    for family, g in steady.groupby("spread_class_a", sort=True):
         if len(g) >= FEW:
             found[family] = _tau(g)
     return {k: v for k, v in found.items() if v == v}
@@ -154,7 +157,7 @@ def widen(comparison: pd.DataFrame, spread: Spread,
     if comparison.empty or not (spread or _ranges(unstable)):
         return out
     bounds = _stated(out["slowdown_low"], out["slowdown"], out["slowdown_high"], out["env"],
-                     out["case_id"], out["family"], spread, unstable)
+                     out["case_id"], out["spread_class"], spread, unstable)
     out["slowdown_low"] = [b[0] for b in bounds]
     out["slowdown_high"] = [b[1] for b in bounds]
     return out
@@ -165,7 +168,8 @@ def _inside(rows: pd.DataFrame, spread: Spread,
     """Whether each row's B lies inside A's interval as stated (widened by `spread`, an
     unstable case's over its range)."""
     bounds = _stated(rows["slowdown_low_a"], rows["slowdown_a"], rows["slowdown_high_a"],
-                     rows["env_a"], rows["case_id"], rows["family"], spread, unstable)
+                     rows["env_a"], rows["case_id"], rows["spread_class_a"], spread,
+                     unstable)
     return [lo <= b <= hi for (lo, hi), b in zip(bounds, rows["slowdown_b"], strict=True)]
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .select import newest_pairs
-from .stats import NOISY_IQR, case_rng, geomean, rerun_interval
+from .stats import LAUNCH_BOUND, NOISY_IQR, case_rng, geomean, rerun_interval
 
 NOT_MEASURED = "not measured"
 
@@ -56,7 +56,7 @@ _COMPARISON = [*_COMPARISON_CASE, "mode", "baseline", "status", "message", "slow
                "max_rel_diff_base", "max_ulp_diff_mode", "error_vs_float64_base",
                "error_vs_float64_mode", "digest_base", "digest_mode", "status_base",
                "status_mode", "raised_op_mode", "excluded_backend_mode", "same_machine",
-               "host_share_base"]
+               "host_share_base", "spread_class"]
 
 def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                   baseline: str = BASELINE_MODE, seed: int = 0) -> pd.DataFrame:
@@ -110,7 +110,16 @@ def compare_modes(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,
                                                          merged["work_unit_mode"])
     merged["same_machine"] = [_same_machine(b, m) for b, m in
                               zip(merged["machines_base"], merged["machines_mode"], strict=True)]
+    merged["spread_class"] = spread_classes(merged["family"], merged["host_share_base"])
     return merged[_COMPARISON].reset_index(drop=True)
+
+
+def spread_classes(family: pd.Series, host_share: pd.Series) -> list[str]:
+    """The class whose spread between machine starts widens a case's interval: its family,
+    with its launch-bound cases apart (their time follows the host's speed, which moves
+    between starts by more than a busy GPU's does)."""
+    return [f"{f} · launch-bound" if h >= LAUNCH_BOUND else f
+            for f, h in zip(family, host_share.fillna(0.0), strict=True)]
 
 def _same_machine(base: Any, mode: Any) -> bool | None:
     """Whether both modes ran on the same machine starts (None: a side is unknown)."""

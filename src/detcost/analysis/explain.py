@@ -13,7 +13,7 @@ import re
 import pandas as pd
 
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
-from .summaries import LAUNCH_BOUND
+from .stats import LAUNCH_BOUND
 from .tables import only_kernels, profiled_pairs
 
 COLUMNS = ["env", "run_id", "case_id", "default_ms", "mode_ms", "device_default_ms",

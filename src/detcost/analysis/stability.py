@@ -22,7 +22,7 @@ def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
     a = comparison[comparison["run_id"] == run_a]
     b = comparison[comparison["run_id"] == run_b]
     keep = ["case_id", "family", "status", "slowdown", "slowdown_low", "slowdown_high",
-            "median_s_base", "env", "noisy_base", "noisy_mode"]
+            "median_s_base", "env", "noisy_base", "noisy_mode", "spread_class"]
     merged = a[keep].merge(b[keep], on=["case_id", "family"], suffixes=("_a", "_b"))
     merged["default_time_b_over_a"] = merged["median_s_base_b"] / merged["median_s_base_a"]
     merged["slowdown_b_over_a"] = merged["slowdown_b"] / merged["slowdown_a"]

@@ -26,6 +26,8 @@ NOISY_IQR = 0.10  # IQR/median above this flags a case as noisy (as torch's Meas
 
 NOISE_TARGET = 0.02  # a steady measurement: IQR/median under 2%
 
+LAUNCH_BOUND = 0.8  # host seconds per step over the step's time: the GPU idles for most
+
 BOOTSTRAP = 1000
 
 def geomean(values: pd.Series) -> float:

@@ -14,7 +14,7 @@ from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from ..workloads.families import evidence_only
 from .compare import across_machines, across_processes, steady
 from .stability import steady_share
-from .stats import NOISE_TARGET, geomean
+from .stats import LAUNCH_BOUND, NOISE_TARGET, geomean
 from .tables import validation_table
 
 
@@ -284,7 +284,6 @@ def gpu_noise(frame: pd.DataFrame) -> list[GpuNoise]:
     return found
 
 
-LAUNCH_BOUND = 0.8  # host seconds per step over the step's time: the GPU idles for most
 
 
 def launch_bound(main: pd.DataFrame) -> pd.DataFrame:

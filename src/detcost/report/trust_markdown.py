@@ -87,8 +87,9 @@ def between_runs_md(f: Findings) -> str:
         lines.append(f"- **Between machine starts**: every interval is widened by the spread "
                      "tau that pairs of runs of one GPU and profile on two machine starts, "
                      "measured alike, showed beyond their own intervals (log half-width "
-                     "sqrt(h^2 + (1.96 tau)^2); tau per GPU and family, as a share; a GPU "
-                     f"without such a pair takes every GPU's): {spread}.")
+                     "sqrt(h^2 + (1.96 tau)^2); tau per GPU and family, launch-bound cases "
+                     "apart, as a share; a GPU without such a pair takes every GPU's): "
+                     f"{spread}.")
     for c in f.coverage:
         start = {True: "one machine start", False: "two machine starts",
                  None: "machine starts not recorded"}[c.pair.same_start]
