@@ -100,3 +100,14 @@ def test_case_labels_drop_the_parameters_at_their_defaults_and_the_hover_has_the
         "case_id": f"{shape}-fwd-bfloat16-highest"}]))
     assert rows["label"][0] == "gpt(phase=decode,batch=1,new_tokens=8) · fwd · bfloat16"
     assert rows["full"][0] == f"{shape}-fwd-bfloat16-highest"
+
+
+def test_a_family_whose_cases_are_all_noisy_says_so_instead_of_none_measured(data):
+    """The H200 page's model section said 3 cases were measured in both modes above a
+    figure that read as if none were: every one was noisy, and the figure now says it."""
+    comparison = compare_modes(data)
+    all_noisy = comparison.assign(noisy_mode=comparison["status"] == "ok")
+    measured = all_noisy.loc[all_noisy["status"] == "ok", "case_id"].nunique()
+    text = figures.costliest_cases(all_noisy).layout.annotations[0].text
+    assert f"{measured} case(s) measured in both modes, none steady" in text
+    assert points(figures.costliest_cases(comparison)) > 0

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..analysis.stats import NOISY_IQR
 from ..modes import knob_columns, mode_colour
 from ..workloads.families import family as family_facts
 from .plotkit import (
@@ -280,10 +281,15 @@ def costliest_cases(comparison: pd.DataFrame, top: int = 15) -> go.Figure:
     side by side: the figure for a README."""
     title = f"The {top} costliest steady cases under deterministic mode (95% intervals)"
     ok = comparison[comparison["status"] == "ok"].copy()
-    noisy = ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool)
-    ok = ok[~ok["case_id"].isin(ok.loc[noisy, "case_id"])]  # noisy anywhere: not ranked
     if ok.empty:
         return empty_figure(title, "no case was measured in both modes")
+    noisy = ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool)
+    measured = ok["case_id"].nunique()
+    ok = ok[~ok["case_id"].isin(ok.loc[noisy, "case_id"])]  # noisy anywhere: not ranked
+    if ok.empty:
+        return empty_figure(title, f"{measured} case(s) measured in both modes, none steady: "
+                                   f"each had an IQR over {NOISY_IQR:.0%} of its median in a "
+                                   "mode (the cases table has them)")
     ok = labelled(ok)
     worst = ok.groupby("label")["slowdown"].max().nlargest(top)
     ok = ok[ok["label"].isin(worst.index)]
