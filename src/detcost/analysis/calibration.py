@@ -76,9 +76,9 @@ def _by_family(steady: pd.DataFrame) -> dict[str, float]:
     if steady.empty:
         return {}
     found = {POOLED: _tau(steady)}
-    for family, g in steady.groupby("spread_class_a", sort=True):
+    for spread_class, g in steady.groupby("spread_class_a", sort=True):
         if len(g) >= FEW:
-            found[family] = _tau(g)
+            found[spread_class] = _tau(g)
     return {k: v for k, v in found.items() if v == v}
 
 
