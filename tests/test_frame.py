@@ -147,3 +147,15 @@ def test_a_newer_run_of_knob_modes_adds_its_comparisons_and_hides_none(tmp_path)
     assert pairs.groupby("case_id")["run_id"].nunique().eq(1).all()  # never two runs mixed
     assert newest_pairs(data).equals(latest(data)[
         latest(data)["mode"].isin(["default", "deterministic"])])
+
+
+def test_a_backend_left_without_a_kernel_is_named_by_its_backend(tmp_path):
+    from detcost.failures import named_refusal
+
+    assert named_refusal("index_add_cuda_", False, "index_add", {}) == "index_add_cuda_"
+    write_records(tmp_path, [{"mode": "deterministic", "case_id": "sdpa(backend=cudnn)-fwd",
+                              "workload": "sdpa", "params": {"backend": "cudnn"},
+                              "status": "unsupported", "excluded_backend": True,
+                              "raised_op": "No available kernel. Aborting execution."}])
+    assert list(load([tmp_path])["raised_op"]) == [
+        "sdpa backend=cudnn: no kernel in deterministic mode"]

@@ -149,17 +149,3 @@ def test_every_test_the_faults_table_names_exists():
                for m in re.findall(r"^def (test_\w+)", p.read_text(), re.M)}
     assert len(named) > 20 and named <= defined, sorted(named - defined)
 
-
-def test_a_backend_left_without_a_kernel_is_named_by_its_backend(tmp_path):
-    from conftest import write_records
-
-    from detcost.analysis.load import load
-    from detcost.failures import named_refusal
-
-    assert named_refusal("index_add_cuda_", False, "index_add", {}) == "index_add_cuda_"
-    write_records(tmp_path, [{"mode": "deterministic", "case_id": "sdpa(backend=cudnn)-fwd",
-                              "workload": "sdpa", "params": {"backend": "cudnn"},
-                              "status": "unsupported", "excluded_backend": True,
-                              "raised_op": "No available kernel. Aborting execution."}])
-    assert list(load([tmp_path])["raised_op"]) == [
-        "sdpa backend=cudnn: no kernel in deterministic mode"]

@@ -75,15 +75,14 @@ def _single_rank_group(tmp_dir):
 
 
 def build(name, pass_="fwd", dtype="float32", reference=False, passes=("fwd", "fwdbwd"),
-          count_flops=True, **over):
+          **over):
     w = get_workload(name)
     if w.family == "distributed":
         import tempfile
 
         _single_rank_group(tempfile.mkdtemp())
     params = {**w.defaults, **SMALL[name], **over}
-    setting = Setting(CPU, dtype, seed=3, reference=reference, passes=passes,
-                      count_flops=count_flops)
+    setting = Setting(CPU, dtype, seed=3, reference=reference, passes=passes)
     problem = w.build(params, setting)
     return problem, make_step(problem, pass_, setting)
 
@@ -237,7 +236,7 @@ def test_a_model_counts_flops_only_for_the_pass_it_will_step(name):
         assert alone.work[pass_].flops == both.work[pass_].flops > 0
         assert alone.work[other].flops == 0
     # a kernel table's rebuild counts none: the case's record has them
-    uncounted, step = build(name, "fwd", passes=("fwd",), count_flops=False)
+    uncounted, step = build(name, "fwd", passes=())
     assert uncounted.work["fwd"].flops == 0 and step()
 
 

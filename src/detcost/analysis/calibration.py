@@ -70,7 +70,7 @@ def _tau(rows: pd.DataFrame) -> float:
     return float(np.quantile(needed, AIM))
 
 
-def _by_family(steady: pd.DataFrame) -> dict[str, float]:
+def _by_class(steady: pd.DataFrame) -> dict[str, float]:
     """Per spread class (a family, its launch-bound cases apart: compare.spread_classes),
     and pooled (POOLED), the extra spread between runs of these rows (A's class)."""
     if steady.empty:
@@ -90,8 +90,8 @@ def spread_of(steady: pd.DataFrame) -> Spread:
     far = _far(across)
     across = across[np.array([(e, c) not in far for e, c in zip(
         across["env_a"], across["case_id"], strict=True)], dtype=bool)]
-    found = {env: _by_family(g) for env, g in across.groupby("env_a", sort=True)}
-    found[EVERY_GPU] = _by_family(across)
+    found = {env: _by_class(g) for env, g in across.groupby("env_a", sort=True)}
+    found[EVERY_GPU] = _by_class(across)
     return {env: taus for env, taus in found.items() if taus}
 
 

@@ -284,8 +284,6 @@ def gpu_noise(frame: pd.DataFrame) -> list[GpuNoise]:
     return found
 
 
-
-
 def launch_bound(main: pd.DataFrame) -> pd.DataFrame:
     """Default-mode cases whose host spends at least LAUNCH_BOUND of the step issuing it:
     the GPU waits for launches, so their slowdown is the host's as much as the kernels'."""

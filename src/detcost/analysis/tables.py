@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .compare import across_processes, compare_modes, current_comparisons
-from .select import _newest, latest, newest_pairs, run_order
+from .select import _newest, latest, newest_pairs
 
 OP_NAME = re.compile(r"^[A-Za-z_][\w.]*::[\w.]+$")  # aten::fill_, torchvision::roi_align
 
@@ -134,18 +134,13 @@ def profiled_pairs(frame: pd.DataFrame, baseline: str, mode: str):
     that a newer run that took no kernel tables of the case does not hide an older one's."""
     if frame.empty or "kernels_s" not in frame:
         return []
-    ok = frame[(frame["status"] == "ok") & (frame["process"] == 1)
-               & frame["kernels_s"].map(bool)]
+    profiled = frame[(frame["status"] == "ok") & (frame["process"] == 1)
+                     & frame["kernels_s"].map(bool)]
+    ok = newest_pairs(profiled, mode, baseline)
     sides = {m: {(r.env, r.run_id, r.case_id): r for r in ok[ok["mode"] == m].itertuples()}
              for m in (baseline, mode)}
-    order = run_order(frame)
-    newest: dict[tuple[str, str], tuple] = {}
-    for key, row in sides[mode].items():
-        env, run, case = key
-        if key in sides[baseline] and (
-                (env, case) not in newest or order[run] > order[newest[(env, case)][0][1]]):
-            newest[(env, case)] = (key, sides[baseline][key], row)
-    return list(newest.values())
+    return [(key, sides[baseline][key], row) for key, row in sides[mode].items()
+            if key in sides[baseline]]
 
 
 def kernel_growth(frame: pd.DataFrame, mode: str = DETERMINISTIC_MODE,

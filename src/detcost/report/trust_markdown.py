@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.findings import Findings
-from ..analysis.stats import NOISE_TARGET
+from ..analysis.stats import LAUNCH_BOUND, NOISE_TARGET
 from ..analysis.summaries import FAR_BELOW
 from .markdown import md_table
 from .text import stability_sentence, times
@@ -100,8 +100,9 @@ def between_runs_md(f: Findings) -> str:
                      f"95%); {c.inside_run:.0%} inside the bootstrap's own.")
     if len(f.launch_bound):
         lines.append(f"- **Launch-bound**: in {len(f.launch_bound)} default-mode cases the "
-                     "host spent 80% or more of the step issuing it, so the GPU idled for "
-                     "most of it and the slowdown is the host's as much as the kernels': "
+                     f"host spent {LAUNCH_BOUND:.0%} or more of the step issuing it, so the "
+                     "GPU idled for most of it and the slowdown is the host's as much as the "
+                     "kernels': "
                      + ", ".join(html.escape(c) for c in f.launch_bound["case_id"][:8])
                      + (" ..." if len(f.launch_bound) > 8 else "") + ".")
     if not len(f.unstable):

@@ -146,9 +146,10 @@ def run_case(case: Case, measure: Measure, device: Any, time_rounds: TimeRounds,
 def _built(case: Case, measure: Measure, device: Any, reference: bool = False,
            count_flops: bool = True):
     """The case's problem and its step, built from the seed (in float64 for the
-    reference): the same inputs in every mode and process."""
+    reference): the same inputs in every mode and process. Without `count_flops` the
+    setting names no pass to count FLOPs for."""
     setting = Setting(device, case.dtype, seed=measure.seed, reference=reference,
-                      passes=(case.pass_,), count_flops=count_flops)
+                      passes=(case.pass_,) if count_flops else ())
     problem = get_workload(case.workload).build(case.param_dict, setting)
     return problem, make_step(problem, case.pass_, setting)
 

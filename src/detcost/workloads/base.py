@@ -108,10 +108,9 @@ class Setting:
     reference: bool = False
     generator: Any = None
     # The passes the problem will be stepped in. A model counts FLOPs only for these:
-    # counting runs the step under FlopCounterMode, most of a second for a decode.
+    # counting runs the step under FlopCounterMode, most of a second for a decode. None
+    # for a kernel table's rebuild, whose record has them.
     passes: tuple[str, ...] = ("fwd", "fwdbwd")
-    # False: count no FLOPs at all (a kernel table's rebuild: its record has them already).
-    count_flops: bool = True
 
     def __post_init__(self) -> None:
         import torch
