@@ -71,6 +71,9 @@ def test_the_first_screen_names_each_model_step_with_a_number_both_gpus_and_the_
     assert "H200 against H100" in cards["GPU against GPU"].text
     assert re.search(r"CPU 2\.1\d\.\d\S* against 2\.1\d\.\d", cards["torch versions"].text)
     assert all(_in_view(driver, cards[k]) for k in ("GPU against GPU", "torch versions"))
+    # how far to trust it: each GPU's steady share, its GPU-bound cases apart
+    assert re.search(r"H200 \d+% \(GPU-bound \d+%\)", cards["Trust"].text)
+    assert "target 90% of the GPU-bound" in cards["Trust"].text
     assert browser.errors(driver) == []
 
 

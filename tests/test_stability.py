@@ -3,12 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli, write_synthetic_run
+from conftest import run_cli, write_records, write_synthetic_run
 
 from detcost.analysis.compare import compare_modes
+from detcost.analysis.findings import compute_findings
 from detcost.analysis.load import load
-from detcost.analysis.stability import regressions, rerun_pairs, stability
+from detcost.analysis.stability import regressions, rerun_pairs, stability, steadiness
 from detcost.analysis.stats import rerun_interval
+from detcost.report.trust_markdown import measurement_md
 
 
 def test_one_process_resamples_rounds_only_and_more_spread_widens_the_interval():
@@ -113,3 +115,46 @@ def test_a_newer_run_with_no_case_in_common_is_not_paired(tmp_path):
                                                    case_id=lambda d: "other-" + d["case_id"])
     both = pd.concat([data, other], ignore_index=True)
     assert rerun_pairs(both) == [("GPU-A · torch 2.11.0", "std-1", "std-2")]
+
+
+STEADY, SHIFTED = [1.0, 1.0, 1.005, 0.995, 1.0], [1.0, 1.2, 0.8, 1.15, 0.85]
+
+
+def _bound_and_steady(tmp_path, run_id: str = "r", started_at: str = "t"):
+    """Default mode in two processes: three GPU-bound cases (the host took a tenth of each
+    step), two of them steady, and two launch-bound ones (the host took the whole step)
+    whose rounds shift, as the H200's pooling steps' did."""
+    cases = [("gpu-a", STEADY, 0.1), ("gpu-b", STEADY, 0.1), ("gpu-c", SHIFTED, 0.1),
+             ("host-a", SHIFTED, 1.0), ("host-b", SHIFTED, 0.9)]
+    return write_records(tmp_path, [
+        {"mode": mode, "process": process, "case_id": case, "times_s": times, "host_s": host}
+        for case, times, host in cases for mode in ("default", "deterministic")
+        for process in (1, 2)], run_id=run_id, started_at=started_at)
+
+
+def test_steadiness_reads_the_gpu_bound_cases_apart_from_the_launch_bound(tmp_path):
+    s = steadiness(load([_bound_and_steady(tmp_path)]))
+    assert s.share == pytest.approx(2 / 5)
+    assert (s.gpu_bound, s.gpu_bound_cases) == (pytest.approx(2 / 3), 3)
+    assert (s.launch_bound, s.launch_bound_cases) == (0.0, 2) and s.split
+    # on a CPU every step is the host's: no case is either, and the target reads on all
+    cpu = write_records(tmp_path / "cpu", [{"mode": "default", "case_id": "c", "host_s": 1.0}],
+                        gpu="CPU")
+    assert not steadiness(load([cpu])).split and steadiness(load([cpu])).unsplit_cases == 1
+
+
+def test_the_noise_line_gives_the_gpu_bound_share_against_the_target(tmp_path):
+    line = measurement_md(compute_findings(load([_bound_and_steady(tmp_path)])))
+    assert ("**Noise on GPU-A**: 40% of default-mode cases have IQR/median under 2%: 67% "
+            "of the 3 GPU-bound ones (target 90%), 0% of the 2 launch-bound ones") in line
+
+
+def test_the_stability_command_gives_each_runs_gpu_bound_share(tmp_path):
+    raw = tmp_path / "results" / "raw"
+    _bound_and_steady(raw / "a", "run-a", "1")
+    _bound_and_steady(raw / "b", "run-b", "2")
+    done = run_cli("stability", "run-a", "run-b", "--out", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert ("default-mode cases with IQR/median under 2%: 40% (A), 40% (B); of the "
+            "GPU-bound ones 67% (A, 3), 67% (B, 3)") in said

@@ -19,7 +19,7 @@ from .diff import EnvironmentDiff, environment_diffs
 from .doc import doc_against_behaviour
 from .explain import what_changed
 from .select import latest
-from .stability import rerun_pairs, stability, steady_share
+from .stability import Steadiness, rerun_pairs, stability, steadiness
 from .summaries import (
     GpuDifferences,
     GpuNoise,
@@ -105,7 +105,7 @@ class Findings:
     # the first screen: per named workload, environment and dtype (answer.py)
     answer: pd.DataFrame = field(default_factory=pd.DataFrame)
     # per environment: the share of default-mode cases with IQR under 2% of the median
-    steady_by_env: dict[str, float] = field(default_factory=dict)
+    steady_by_env: dict[str, Steadiness] = field(default_factory=dict)
 
     @property
     def cross_env(self) -> bool:
@@ -183,7 +183,7 @@ def compute_findings(records: pd.DataFrame, budget: float = DEFAULT_BUDGET) -> F
         coverage=calibration.coverage, unstable=unstable,
         launch_bound=launch_bound(main),
         answer=answer_table(comparison, knobs, kept.default_across),
-        steady_by_env={str(env): steady_share(g) for env, g in main.groupby("env")})
+        steady_by_env={str(env): steadiness(g) for env, g in main.groupby("env")})
 
 
 def _marked(comparison: pd.DataFrame, unstable: pd.DataFrame) -> pd.DataFrame:

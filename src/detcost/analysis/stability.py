@@ -11,7 +11,7 @@ import pandas as pd
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .compare import compare_modes, per_mode
 from .select import run_order
-from .stats import NOISE_TARGET
+from .stats import LAUNCH_BOUND, NOISE_TARGET
 
 
 def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
@@ -57,13 +57,50 @@ def changes(rows: pd.DataFrame) -> list[str]:
             found.append(SAME)
     return found
 
-def steady_share(frame: pd.DataFrame, mode: str = BASELINE_MODE) -> float:
-    """Share of the measured cases in `mode` whose rounds were steady: IQR/median under
-    NOISE_TARGET, taken as the median over each case's processes (the one definition the
-    README, the dashboard and `detcost stability` quote)."""
+@dataclass(frozen=True)
+class Steadiness:
+    """How many of a mode's measured cases had steady rounds (IQR/median under
+    NOISE_TARGET, the median over each case's processes): all of them, and the GPU-bound
+    and the launch-bound apart (host_share at or above LAUNCH_BOUND). A launch-bound step's
+    rounds follow the host's speed, which no rule of measuring steadies (docs/method.md),
+    so the noise target is read on the GPU-bound cases."""
+
+    share: float
+    cases: int
+    gpu_bound: float
+    gpu_bound_cases: int
+    launch_bound: float
+    launch_bound_cases: int
+
+    @property
+    def unsplit_cases(self) -> int:
+        """Cases neither GPU-bound nor launch-bound: on a CPU, or measured before records
+        kept the host's time."""
+        return self.cases - self.gpu_bound_cases - self.launch_bound_cases
+
+    @property
+    def split(self) -> bool:
+        return self.gpu_bound_cases + self.launch_bound_cases > 0
+
+
+def _share(steady: pd.Series) -> float:
+    return float(steady.mean()) if len(steady) else np.nan
+
+
+def steadiness(frame: pd.DataFrame, mode: str = BASELINE_MODE) -> Steadiness:
+    """The one definition of steady that the README, the dashboard and `detcost stability`
+    quote."""
     rows = per_mode(frame[frame["mode"] == mode])
     ok = rows[rows["status"] == "ok"] if len(rows) else rows
-    return float((ok["iqr_over_median"] < NOISE_TARGET).mean()) if len(ok) else np.nan
+    if not len(ok):
+        return Steadiness(np.nan, 0, np.nan, 0, np.nan, 0)
+    steady = ok["iqr_over_median"] < NOISE_TARGET
+    # on a CPU every step is the host's: neither bound
+    gpu = ok["gpu"] != "CPU" if "gpu" in ok else pd.Series(True, index=ok.index)
+    bound = gpu & (ok["host_share"] >= LAUNCH_BOUND)
+    free = gpu & (ok["host_share"] < LAUNCH_BOUND)
+    return Steadiness(_share(steady), len(ok), _share(steady[free]), int(free.sum()),
+                      _share(steady[bound]), int(bound.sum()))
 
 def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINISTIC_MODE,
               rows: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
@@ -78,8 +115,8 @@ def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINI
         "inside_share": float(calm["inside_a"].mean()) if len(calm) else np.nan,
         "median_abs_log_ratio": float(both["abs_log_ratio"].median()) if len(both)
         else np.nan,
-        "steady_share_a": steady_share(frame[frame["run_id"] == run_a]),
-        "steady_share_b": steady_share(frame[frame["run_id"] == run_b]),
+        "steadiness_a": steadiness(frame[frame["run_id"] == run_a]),
+        "steadiness_b": steadiness(frame[frame["run_id"] == run_b]),
     }
     disagree = both[~both["inside_a"]].sort_values("abs_log_ratio", ascending=False)
     return summary, disagree

@@ -13,7 +13,7 @@ import pandas as pd
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from ..workloads.families import evidence_only
 from .compare import across_machines, across_processes, steady
-from .stability import steady_share
+from .stability import Steadiness, steadiness
 from .stats import LAUNCH_BOUND, NOISE_TARGET, geomean
 from .tables import validation_table
 
@@ -246,7 +246,7 @@ class TimerCheck:
 @dataclass(frozen=True)
 class GpuNoise:
     gpu: str
-    steady_share: float  # default-mode cases with IQR/median under NOISE_TARGET
+    steadiness: Steadiness  # default-mode cases with IQR/median under NOISE_TARGET
     spread_median: float | None  # two default-mode processes apart, per case (None: one)
     spread_p90: float | None
     efficiency_median: float  # default-mode fraction of the roofline floor
@@ -275,7 +275,7 @@ def gpu_noise(frame: pd.DataFrame) -> list[GpuNoise]:
         spread = across_processes(g, BASELINE_MODE)
         eff = default.dropna(subset=["fraction_of_ceiling"])
         found.append(GpuNoise(
-            name, steady_share(g),
+            name, steadiness(g),
             float(spread["spread"].median()) if len(spread) else None,
             float(spread["spread"].quantile(0.9)) if len(spread) else None,
             float(eff["fraction_of_ceiling"].median()),

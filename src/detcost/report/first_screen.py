@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..analysis.findings import Findings
 from ..environment import label_parts
+from .text import pct
 
 KNOB_NAMES = {"cublas-workspace": "cuBLAS workspace", "cudnn-deterministic": "cuDNN deterministic"}
 
@@ -116,15 +117,16 @@ def _trust_line(f: Findings) -> str:
             f"{min(c.inside for c in across):.0%}–{max(c.inside for c in across):.0%} of "
             f"steady cases ({len(across)} held-out pairs)" if across
             else "no pair of runs on two machine starts yet")
-    noise = "; ".join(f"{html.escape(_gpu(env))} {share:.0%}"
-                      for env, share in sorted(f.steady_by_env.items())
-                      if share == share and _gpu(env) != "CPU")
+    noise = ", ".join(f"{html.escape(_gpu(env))} {s.share:.0%}"
+                      + (f" (GPU-bound {pct(s.gpu_bound)})" if s.split else "")
+                      for env, s in sorted(f.steady_by_env.items())
+                      if s.share == s.share and _gpu(env) != "CPU")
     p = f.promise
     promise = (f"deterministic mode gave one output per case in all {len(p.measured)} "
                "measurements" if len(p.measured) and not len(p.varied)
                and not len(p.differed) else "deterministic mode broke its promise: see below")
     return (f'<div class="card"><b>Trust</b><br>{promise}; {held}; default-mode cases with '
-            f'IQR under 2%: {noise or "none measured"} (target 90%). '
+            f'IQR under 2%: {noise or "none measured"} (target 90% of the GPU-bound). '
             '<a href="#trust">details</a></div>')
 
 

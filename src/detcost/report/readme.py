@@ -30,7 +30,7 @@ def readme_markdown(f: Findings) -> str:
         "with its 95% rerun interval, or the geometric mean and the worst of several; what "
         "default mode's variance was; the single knob that costs most where one does.",
         md.answer_md(f),
-        "### How far to trust the numbers", trust.between_runs_md(f),
+        "### How far to trust the numbers", trust.steadiness_md(f), trust.between_runs_md(f),
         f"Every other table (decision per family, costliest cases, ops that raise, knobs, "
         f"compile, claims, collectives, batch invariance, GPUs and torch versions side by "
         f"side): [{FINDINGS_DOC.as_posix()}]({FINDINGS_DOC.as_posix()})."]))

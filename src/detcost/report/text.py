@@ -30,8 +30,11 @@ def microseconds(seconds: float | None) -> str:
 
 def stability_sentence(summary: dict) -> str:
     """How well a run (B) lands in an earlier run's (A) intervals, in one sentence."""
+    a, b = summary["steadiness_a"], summary["steadiness_b"]
     return (f"{summary['run_b']} (B) against {summary['run_a']} (A): "
             f"{pct(summary['inside_share'])} of {summary['steady']} steady cases lie inside "
             f"A's rerun interval; median |log(B/A)| {summary['median_abs_log_ratio']:.4f} "
             f"over {summary['cases']} cases; default-mode cases with IQR/median under 2%: "
-            f"{pct(summary['steady_share_a'])} (A), {pct(summary['steady_share_b'])} (B)")
+            f"{pct(a.share)} (A), {pct(b.share)} (B)"
+            + (f"; of the GPU-bound ones {pct(a.gpu_bound)} (A, {a.gpu_bound_cases}), "
+               f"{pct(b.gpu_bound)} (B, {b.gpu_bound_cases})" if a.split and b.split else ""))

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.findings import Findings
+from ..analysis.stability import Steadiness
 from ..analysis.stats import LAUNCH_BOUND, NOISE_TARGET
-from ..analysis.summaries import FAR_BELOW
+from ..analysis.summaries import FAR_BELOW, GpuNoise
 from .markdown import md_table
-from .text import stability_sentence, times
+from .text import pct, stability_sentence, times
 
 
 def efficiency_md(f: Findings) -> str:
@@ -55,17 +56,40 @@ def measurement_md(f: Findings) -> str:
                      f"CUDA events within 3% (worst {c.worst:.1%}).")
     for n in f.gpu_noise:
         gpu = html.escape(n.gpu)
-        if n.spread_median is not None:
-            lines.append(
-                f"- **Noise on {gpu}**: {n.steady_share:.0%} of default-mode cases have "
-                f"IQR/median under {NOISE_TARGET:.0%} (target 90%); two default-mode processes"
-                f" differ by a median {n.spread_median:.1%} per case (90th percentile "
-                f"{n.spread_p90:.1%}).")
+        lines.append(_noise_line(n))
         lines.append(f"- **Baseline efficiency on {gpu}**: default-mode median "
                      f"{n.efficiency_median:.0%} of the bounding ceiling; "
                      + "; ".join(f"{fam} {v:.0%}" for fam, v in n.efficiency_by_family.items())
                      + ".")
-    return "\n".join(lines)
+    return "\n".join(filter(None, lines))
+
+
+def steadiness_md(f: Findings) -> str:
+    """Each GPU's noise line alone (the README's): how many cases had steady rounds."""
+    return "\n".join(filter(None, (_noise_line(n) for n in f.gpu_noise if n.gpu != "CPU")))
+
+
+def _noise_line(n: GpuNoise) -> str:
+    """Steady rounds and the spread between two default-mode processes ('' with one)."""
+    if n.spread_median is None:
+        return ""
+    s = n.steadiness
+    return (f"- **Noise on {html.escape(n.gpu)}**: {pct(s.share)} of default-mode cases have "
+            f"IQR/median under {NOISE_TARGET:.0%}{_bound_apart(s)}; two default-mode "
+            f"processes differ by a median {n.spread_median:.1%} per case (90th percentile "
+            f"{n.spread_p90:.1%}).")
+
+
+def _bound_apart(s: Steadiness) -> str:
+    """The GPU-bound cases' share, which the target is read on, and the launch-bound
+    cases' apart; on a CPU, or where host times were not recorded, the target on all."""
+    if not s.split:
+        return " (target 90%)"
+    unsplit = (f", and {s.unsplit_cases} measured before records kept the host's time"
+               if s.unsplit_cases else "")
+    return (f": {pct(s.gpu_bound)} of the {s.gpu_bound_cases} GPU-bound ones (target 90%), "
+            f"{pct(s.launch_bound)} of the {s.launch_bound_cases} launch-bound ones, whose "
+            f"rounds follow the host's speed{unsplit}")
 
 
 def stability_md(f: Findings) -> str:
