@@ -130,7 +130,28 @@ def test_the_answer_says_how_many_cases_moved_between_starts_beside_the_worst(tm
                       environment={"boot_id": boot})
 
     run("a", "boot-1", 1.5)
+    alone = next(line for line in answer_md(compute_findings(load([tmp_path]))).splitlines()
+                 if "scatter ops" in line)
+    assert "worst 1.50x" in alone and "unstable" not in alone  # every case steady
     run("b", "boot-2", 3.0)
     row = next(line for line in answer_md(compute_findings(load([tmp_path]))).splitlines()
                if "scatter ops" in line)
-    assert "1 unstable across machine starts" in row and "worst 1.05x" in row
+    assert "1 unstable across machine starts" in row and "worst steady 1.05x" in row
+
+
+def test_the_answer_says_how_many_noisy_cases_its_worst_left_out(tmp_path):
+    from conftest import write_records
+
+    from detcost.analysis.findings import compute_findings
+    from detcost.analysis.load import load
+    from detcost.report.markdown import answer_md
+
+    noisy = [1.0, 1.5, 0.7, 1.4, 0.8, 1.3, 0.75, 1.2, 0.9]  # IQR far over 10%
+    rows = [{"mode": mode, "case_id": case, "times_s": [t * slow for t in times]}
+            for case, times in (("c1", [1.0] * 9), ("c2", [1.0] * 9), ("wild", noisy))
+            for mode, slow in (("default", 1.0), ("deterministic", 1.2))]
+    write_records(tmp_path, rows)
+    row = next(line for line in answer_md(compute_findings(load([tmp_path]))).splitlines()
+               if "scatter ops" in line)
+    assert "geomean of 3, worst steady 1.20x" in row
+    assert "; 1 noisy)" in row

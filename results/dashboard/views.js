@@ -14,12 +14,16 @@
       return '<td class="grey">'+(raised ? '<span class="bad">raises: '+esc(raised)+'</span>'
         : 'not measured')+'<br><small><code>nox -s bench -- -k "'+esc(r?r[3]:'')+
         '"</code></small></td>';}
-    const [,, , , , , n, s, lo, hi, worst, unstable, varied, rel, knob, ks, raised] = r;
+    const [,, , , , , n, s, lo, hi, worst, unstable, varied, rel, knob, ks, raised,, steady,
+           noisy] = r;
+    // the worst is taken over the steady cases: say so when some were left out
+    const wlabel = steady < n ? ', worst steady ' : ', worst ';
     let top = '<b>'+x(s)+'</b> ';
     top += n===1 ? '<small>'+x(lo).replace('x','')+'–'+x(hi)+'</small>'
-                 : '<small>geomean of '+n+(worst!=null?', worst '+x(worst):'')+'</small>';
+                 : '<small>geomean of '+n+(worst!=null?wlabel+x(worst):'')+'</small>';
     if(unstable) top += ' <small class="bad" title="moved between machine starts">'+
       unstable+' unstable</small>';
+    if(noisy && n>1) top += ' <small title="IQR over 10% of the median">'+noisy+' noisy</small>';
     const buys = varied ? 'buys: default varied in '+varied+' of '+n+
       (rel ? ' (up to '+pct(rel)+')' : '') : 'default already repeatable';
     const k = knob ? ' · '+esc(knob)+' '+x(ks) : '';

@@ -63,7 +63,7 @@ NAMED = (
     Named("Faster R-CNN inference", "detection", "fwd"),
 )
 COLUMNS = ["order", "label", "kind", "keyword", "env", "dtype", "cases", "slowdown", "low",
-           "high", "worst", "unstable", "noisy", "varied", "max_rel_diff", "knob",
+           "high", "worst", "steady", "unstable", "noisy", "varied", "max_rel_diff", "knob",
            "knob_slowdown", "raised", "runs"]
 
 
@@ -96,6 +96,7 @@ def _cell(rows: pd.DataFrame, knobs: pd.DataFrame, varied_across: set) -> dict:
         "low": float(ok["slowdown_low"].iloc[0]) if single else np.nan,
         "high": float(ok["slowdown_high"].iloc[0]) if single else np.nan,
         "worst": float(calm["slowdown"].max()) if len(calm) else np.nan,
+        "steady": len(calm),  # the cases the worst is taken over
         "unstable": int(ok["unstable"].astype(bool).sum()),
         "noisy": int((ok["noisy_base"].astype(bool) | ok["noisy_mode"].astype(bool)).sum()),
         "varied": int(varied.sum()), "max_rel_diff": float(ok["max_rel_diff_base"].max())

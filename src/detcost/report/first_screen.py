@@ -39,7 +39,7 @@ def page_data(f: Findings) -> dict:
     answer = [[r.order, r.label, r.kind, r.keyword, index.get(r.env, -1), r.dtype, r.cases,
                _num(r.slowdown), _num(r.low), _num(r.high), _num(r.worst), r.unstable,
                r.varied, _num(r.max_rel_diff), KNOB_NAMES.get(r.knob, r.knob),
-               _num(r.knob_slowdown), r.raised, r.runs]
+               _num(r.knob_slowdown), r.raised, r.runs, r.steady, r.noisy]
               for r in f.answer.itertuples()] if len(f.answer) else []
     c = f.comparison
     ok = c[(c["status"] == "ok") & c["slowdown"].notna()] if len(c) else []
@@ -137,8 +137,10 @@ def first_screen_html(f: Findings) -> str:
             '<span class="sw amber"></span>up to twice the budget '
             '<span class="sw red"></span>beyond <span class="sw grey"></span>not measured '
             "(the command that measures it). A cell: deterministic / default time, its 95% "
-            "rerun interval (one case) or the geometric mean and the worst of several; what "
-            "default mode's variance was; the single knob that costs most.</p></div>"
+            "rerun interval (one case) or the geometric mean and the worst of several (the "
+            "worst steady one where some are noisy, IQR over 10% of the median, or unstable "
+            "across machine starts); what default mode's variance was; the single knob that "
+            "costs most.</p></div>"
             f'<div class="rail">{_raises(f)}{_gpu_line(f)}{_torch_line(f)}'
             f"{_trust_line(f)}</div></div>")
 
@@ -169,12 +171,16 @@ VIEWS_JS = """
       return '<td class="grey">'+(raised ? '<span class="bad">raises: '+esc(raised)+'</span>'
         : 'not measured')+'<br><small><code>nox -s bench -- -k "'+esc(r?r[3]:'')+
         '"</code></small></td>';}
-    const [,, , , , , n, s, lo, hi, worst, unstable, varied, rel, knob, ks, raised] = r;
+    const [,, , , , , n, s, lo, hi, worst, unstable, varied, rel, knob, ks, raised,, steady,
+           noisy] = r;
+    // the worst is taken over the steady cases: say so when some were left out
+    const wlabel = steady < n ? ', worst steady ' : ', worst ';
     let top = '<b>'+x(s)+'</b> ';
     top += n===1 ? '<small>'+x(lo).replace('x','')+'–'+x(hi)+'</small>'
-                 : '<small>geomean of '+n+(worst!=null?', worst '+x(worst):'')+'</small>';
+                 : '<small>geomean of '+n+(worst!=null?wlabel+x(worst):'')+'</small>';
     if(unstable) top += ' <small class="bad" title="moved between machine starts">'+
       unstable+' unstable</small>';
+    if(noisy && n>1) top += ' <small title="IQR over 10%% of the median">'+noisy+' noisy</small>';
     const buys = varied ? 'buys: default varied in '+varied+' of '+n+
       (rel ? ' (up to '+pct(rel)+')' : '') : 'default already repeatable';
     const k = knob ? ' · '+esc(knob)+' '+x(ks) : '';

@@ -270,10 +270,13 @@ def answer_md(f: Findings) -> str:
     def cell(r) -> str:
         if not r.cases:  # default measured alone (a run cut short), or nothing
             return "raises: " + r.raised.split(",")[0] if r.raised else "not measured"
+        worst = "worst" if r.steady == r.cases else "worst steady"
         spread = (f"{_x(r.low)}-{_x(r.high)}" if r.cases == 1
-                  else f"geomean of {r.cases}, worst {_x(r.worst)}")
+                  else f"geomean of {r.cases}, {worst} {_x(r.worst)}")
         if r.unstable:  # the worst is of the steady cases: say why some are apart
             spread += f"; {r.unstable} unstable across machine starts"
+        if r.noisy and r.cases > 1:
+            spread += f"; {r.noisy} noisy"
         knob = f"; {r.knob} {_x(r.knob_slowdown)}" if r.knob else ""
         buys = f"; default varied in {r.varied} of {r.cases}" if r.varied else ""
         return f"**{_x(r.slowdown)}** ({spread}){buys}{knob}"
