@@ -142,3 +142,19 @@ def test_a_malformed_scope_is_one_line_naming_what_is_allowed(scope, message):
     with pytest.raises(DetcostError, match=message) as info:
         parse_profile(f'[[cases]]\nworkload = "conv2d"\n{scope}\n', "bad.toml")
     assert "\n" not in str(info.value) and "[[cases]] #1" in str(info.value)
+
+
+def test_the_unstable_profile_measures_full_cases_with_their_kernel_tables():
+    """docs/profiles/unstable.toml investigates cases that moved between starts: each must be
+    a case of `full` (the same id, so that its records sit beside full's), and each family
+    it names takes kernel tables."""
+    from pathlib import Path
+
+    from detcost.workloads import get_workload
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "profiles" / "unstable.toml"
+    unstable, full = load_profile(str(path)), load_profile("full")
+    assert {c.id for c in unstable.cases} <= {c.id for c in full.cases}
+    assert all(unstable.measure.takes_kernel_table(c.family,
+                                                   get_workload(c.workload).kernel_table)
+               for c in unstable.cases)
