@@ -80,6 +80,7 @@ class Steadiness:
 
     @property
     def split(self) -> bool:
+        """Whether any case is GPU-bound or launch-bound, so that the two can be told."""
         return self.gpu_bound_cases + self.launch_bound_cases > 0
 
 
