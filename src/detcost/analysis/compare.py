@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .select import newest_pairs
-from .stats import LAUNCH_BOUND, NOISY_IQR, case_rng, geomean, rerun_interval
+from .stats import NOISY_IQR, case_rng, geomean, launch_bound_mask, rerun_interval
 
 NOT_MEASURED = "not measured"
 
@@ -118,8 +118,8 @@ def spread_classes(family: pd.Series, host_share: pd.Series) -> list[str]:
     """The class whose spread between machine starts widens a case's interval: its family,
     with its launch-bound cases apart (their time follows the host's speed, which moves
     between starts by more than a busy GPU's does)."""
-    return [f"{f} · launch-bound" if h >= LAUNCH_BOUND else f
-            for f, h in zip(family, host_share.fillna(0.0), strict=True)]
+    return [f"{f} · launch-bound" if bound else f
+            for f, bound in zip(family, launch_bound_mask(host_share), strict=True)]
 
 def _same_machine(base: Any, mode: Any) -> bool | None:
     """Whether both modes ran on the same machine starts (None: a side is unknown)."""

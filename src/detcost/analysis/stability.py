@@ -11,7 +11,7 @@ import pandas as pd
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from .compare import compare_modes, per_mode
 from .select import run_order
-from .stats import LAUNCH_BOUND, NOISE_TARGET
+from .stats import NOISE_TARGET, launch_bound_mask
 
 
 def compare_runs(frame: pd.DataFrame, run_a: str, run_b: str,
@@ -98,8 +98,8 @@ def steadiness(frame: pd.DataFrame, mode: str = BASELINE_MODE) -> Steadiness:
     steady = ok["iqr_over_median"] < NOISE_TARGET
     # on a CPU every step is the host's: neither bound
     gpu = ok["gpu"] != "CPU" if "gpu" in ok else pd.Series(True, index=ok.index)
-    bound = gpu & (ok["host_share"] >= LAUNCH_BOUND)
-    free = gpu & (ok["host_share"] < LAUNCH_BOUND)
+    bound = gpu & launch_bound_mask(ok["host_share"])
+    free = gpu & ok["host_share"].notna() & ~bound
     return Steadiness(_share(steady), len(ok), _share(steady[free]), int(free.sum()),
                       _share(steady[bound]), int(bound.sum()))
 

@@ -28,6 +28,8 @@ NOISE_TARGET = 0.02  # a steady measurement: IQR/median under 2%
 
 LAUNCH_BOUND = 0.8  # host seconds per step over the step's time: the GPU idles for most
 
+STEADY_TARGET = 0.90  # the share of GPU-bound default-mode cases that should be steady
+
 BOOTSTRAP = 1000
 
 def geomean(values: pd.Series) -> float:
@@ -77,3 +79,9 @@ def rerun_interval(num: list[np.ndarray], den: list[np.ndarray], rng: np.random.
     widen = math.sqrt(2) * (math.sqrt(k / (k - 1)) if k > 1 else 1.0)
     low, high = np.percentile(np.log(ratios / point), [2.5, 97.5]) * widen
     return float(point * np.exp(low)), float(point * np.exp(high))
+
+
+def launch_bound_mask(host_share: pd.Series) -> pd.Series:
+    """Whether each step is launch-bound: the host spent LAUNCH_BOUND of it or more issuing
+    it (False where its host time was not recorded)."""
+    return host_share.fillna(0.0) >= LAUNCH_BOUND

@@ -14,7 +14,7 @@ from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
 from ..workloads.families import evidence_only
 from .compare import across_machines, across_processes, steady
 from .stability import Steadiness, steadiness
-from .stats import LAUNCH_BOUND, NOISE_TARGET, geomean
+from .stats import NOISE_TARGET, geomean, launch_bound_mask
 from .tables import validation_table
 
 
@@ -289,6 +289,6 @@ def launch_bound(main: pd.DataFrame) -> pd.DataFrame:
     the GPU waits for launches, so their slowdown is the host's as much as the kernels'."""
     default = _default_first(main)
     default = default[default["gpu"] != "CPU"]  # on a CPU every step is the host's
-    bound = default[default["host_share"] >= LAUNCH_BOUND]
+    bound = default[launch_bound_mask(default["host_share"])]
     return bound[["env", "run_id", "case_id", "host_share", "median_s"]].sort_values(
         "host_share", ascending=False).reset_index(drop=True)

@@ -13,6 +13,7 @@ import json
 import pandas as pd
 
 from ..analysis.findings import Findings
+from ..analysis.stats import STEADY_TARGET
 from ..environment import label_parts
 from .text import pct
 
@@ -126,7 +127,8 @@ def _trust_line(f: Findings) -> str:
                "measurements" if len(p.measured) and not len(p.varied)
                and not len(p.differed) else "deterministic mode broke its promise: see below")
     return (f'<div class="card"><b>Trust</b><br>{promise}; {held}; default-mode cases with '
-            f'IQR under 2%: {noise or "none measured"} (target 90% of the GPU-bound). '
+            f'IQR under 2%: {noise or "none measured"} (target {STEADY_TARGET:.0%} of the '
+            'GPU-bound). '
             '<a href="#trust">details</a></div>')
 
 

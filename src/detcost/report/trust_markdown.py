@@ -9,9 +9,10 @@ import html
 import numpy as np
 import pandas as pd
 
+from ..analysis.calibration import COVERAGE
 from ..analysis.findings import Findings
 from ..analysis.stability import Steadiness
-from ..analysis.stats import LAUNCH_BOUND, NOISE_TARGET
+from ..analysis.stats import LAUNCH_BOUND, NOISE_TARGET, STEADY_TARGET
 from ..analysis.summaries import FAR_BELOW, GpuNoise
 from .markdown import md_table
 from .text import pct, stability_sentence, times
@@ -84,10 +85,11 @@ def _bound_apart(s: Steadiness) -> str:
     """The GPU-bound cases' share, which the target is read on, and the launch-bound
     cases' apart; on a CPU, or where host times were not recorded, the target on all."""
     if not s.split:
-        return " (target 90%)"
+        return f" (target {STEADY_TARGET:.0%})"
     unsplit = (f", and {s.unsplit_cases} measured before records kept the host's time"
                if s.unsplit_cases else "")
-    return (f": {pct(s.gpu_bound)} of the {s.gpu_bound_cases} GPU-bound ones (target 90%), "
+    return (f": {pct(s.gpu_bound)} of the {s.gpu_bound_cases} GPU-bound ones (target "
+            f"{STEADY_TARGET:.0%}), "
             f"{pct(s.launch_bound)} of the {s.launch_bound_cases} launch-bound ones, whose "
             f"rounds follow the host's speed{unsplit}")
 
@@ -121,7 +123,7 @@ def between_runs_md(f: Findings) -> str:
                      f"({html.escape(c.pair.run_a)} then {html.escape(c.pair.run_b)}, "
                      f"{start}): {c.inside:.0%} of "
                      f"{c.steady} steady cases of B inside A's widened interval (target "
-                     f"95%); {c.inside_run:.0%} inside the bootstrap's own.")
+                     f"{COVERAGE:.0%}); {c.inside_run:.0%} inside the bootstrap's own.")
     if len(f.launch_bound):
         lines.append(f"- **Launch-bound**: in {len(f.launch_bound)} default-mode cases the "
                      f"host spent {LAUNCH_BOUND:.0%} or more of the step issuing it, so the "

@@ -108,7 +108,7 @@ class Setting:
     reference: bool = False
     generator: Any = None
     # The passes the problem will be stepped in. A model counts FLOPs only for these:
-    # counting runs the step under FlopCounterMode, most of a second for a decode. None
+    # counting runs the step under FlopCounterMode, most of a second for a decode. Empty
     # for a kernel table's rebuild, whose record has them.
     passes: tuple[str, ...] = ("fwd", "fwdbwd")
 
