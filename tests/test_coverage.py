@@ -105,15 +105,17 @@ def test_the_doc_is_set_against_what_deterministic_mode_did(tmp_path):
     rows = [("interpolate", {"mode": "bilinear"}, "fwdbwd", "ok", 1),  # doc: raises
             ("histc", {}, "fwd", "unsupported", 0),  # doc: raises
             ("scatter_reduce", {"reduce": "sum"}, "fwd", "ok", 2)]  # doc: deterministic
-    write_records(tmp_path, [
-        {"mode": "deterministic", "case_id": f"{w}-{p_}", "workload": w, "params": params,
-         "pass_": p_, "status": status, "distinct_digests": digests}
-        for w, params, p_, status, digests in rows], environment={
-        "determinism_doc": doc_statements(DOC)})
+    for process in (1, 2):  # a case measured in two processes is named once
+        write_records(tmp_path, [
+            {"mode": "deterministic", "case_id": f"{w}-{p_}", "workload": w, "params": params,
+             "pass_": p_, "status": status, "distinct_digests": digests, "process": process}
+            for w, params, p_, status, digests in rows], environment={
+            "determinism_doc": doc_statements(DOC)})
     table = doc_against_behaviour(load([tmp_path])).set_index(["op", "variant"])
     assert table.loc[("torch.histc", ""), "agrees"] == True  # noqa: E712
     bilinear = table.loc[("torch.nn.functional.interpolate", "mode=bilinear")]
     assert bilinear["observed"] == "deterministic" and bilinear["agrees"] == False  # noqa: E712
+    assert bilinear["cases"] == ["interpolate-fwdbwd"]
     assert table.loc[("torch.Tensor.scatter_reduce", "reduce=sum"), "observed"] == "varies"
     assert table.loc[("torch.nn.Conv2d", ""), "observed"] == "not measured"
     text = doc_md(compute_findings(load([tmp_path])))

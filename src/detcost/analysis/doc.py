@@ -49,5 +49,5 @@ def doc_against_behaviour(frame: pd.DataFrame, mode: str = "deterministic") -> p
                          "variant": ",".join(f"{k}={v}" for k, v in variant.items()),
                          "doc_says": says, "doc_when": when, "observed": observed,
                          "agrees": (observed == says) if judged else None,
-                         "cases": sorted(mine["case_id"])})
+                         "cases": sorted(set(mine["case_id"]))})
     return pd.DataFrame(rows, columns=columns)
