@@ -40,6 +40,11 @@ def test_scatter(detcost_case, detcost_measure):
 '''
 
 
+# One whose first case would run for minutes past the limit (once), like a first call
+# that compiles.
+FAR_PAST_THE_LIMIT = OUTLASTS_THE_LIMIT.replace("+ 0.5)", "+ 300)")
+
+
 def bench_dir(tmp_path: Path, module: str = MISBEHAVING) -> Path:
     d = tmp_path / "bench"
     d.mkdir()
@@ -152,6 +157,27 @@ def test_a_time_limit_stops_before_the_next_case_and_the_same_run_id_resumes(
     assert [(o.recorded, o.stopped) for o in outcomes] == [(3, False), (3, False)]
     records = read_run_file(out / "default.jsonl")[1]
     assert records[0] == kept and len({r.case_id for r in records}) == 3
+
+
+@pytest.mark.slow
+def test_a_case_still_running_past_the_time_limit_s_overrun_is_stopped_and_resumed(
+        tmp_path, tiny_profile, monkeypatch):
+    profile = load_profile(str(tiny_profile))
+    out, bench = tmp_path / "run", bench_dir(tmp_path, FAR_PAST_THE_LIMIT)
+    deadline = time.time() + 30  # room for the worker to start
+    monkeypatch.setenv("DEADLINE", str(deadline))
+    monkeypatch.setenv("WAITED", str(tmp_path / "waited"))
+    [first] = runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r1"),
+                         bench_dir=bench,
+                         options=runner.RunOptions(deadline=deadline, overrun_s=2.0))
+    assert time.time() < deadline + 60  # not the case's five minutes
+    # stopped, not blamed: no record of the case cut off, and no restart
+    assert (first.stopped, first.recorded, first.restarts) == (True, 0, 0)
+    assert not read_run_file(out / "default.jsonl")[1]
+    [resumed] = runner.run(profile, str(tiny_profile), ["default"], RunFolder(out, "r1"),
+                           bench_dir=bench)
+    assert (resumed.recorded, resumed.stopped) == (3, False)
+    assert {r.status for r in read_run_file(out / "default.jsonl")[1]} == {"ok"}
 
 
 def test_a_time_limit_already_past_starts_no_worker(tmp_path, tiny_profile):

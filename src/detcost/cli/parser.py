@@ -14,6 +14,7 @@ from ..errors import DetcostError
 from ..modes import MODES
 from ..profile import BUILTIN
 from ..runs.folder import check_run_id
+from ..timelimit import OVERRUN_S
 
 DEFAULT_RESULTS = Path("results")
 
@@ -74,9 +75,11 @@ def _run_parser(sub) -> None:
     run.add_argument("--case-timeout", type=_timeout, default=600.0,
                      help="seconds one case may take before its worker is stopped")
     run.add_argument("--time-limit", type=_timeout, metavar="SECONDS",
-                     help="start no case after this many seconds: the run stops, keeps what "
-                          "it recorded, and the same --run-id resumes it (for jobs with a "
-                          "wall-clock limit: leave room for the longest case and the report)")
+                     help=f"start no case after this many seconds, and stop one still "
+                          f"running {OVERRUN_S:g} s after them: the run stops, keeps what it "
+                          "recorded, and the same --run-id resumes it, measuring that case "
+                          "again (for jobs with a wall-clock limit: leave room for the "
+                          "overrun and the report)")
     run.add_argument("--processes", type=_positive_int,
                      help="worker processes per mode, interleaved across modes (default: "
                           "the profile's [measure] processes)")

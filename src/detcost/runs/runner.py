@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import DetcostError
 from ..modes import get_mode
 from ..profile import Profile
-from ..timelimit import past
+from ..timelimit import OVERRUN_S, past
 from ..workloads import DISTRIBUTED_FAMILY, case_calls
 from . import children
 from .folder import ModeProcess, RunFolder, current_file, log_file, plan_file, shard_file
@@ -121,6 +121,7 @@ class RunOptions:
     gpus: tuple[str, ...] = ()  # several: one pytest-xdist worker and shard per GPU
     ranks: int = 0  # the distributed family's torchrun ranks; 0: every GPU, or 2 on a CPU
     deadline: float | None = None  # time.time() after which no case starts
+    overrun_s: float = OVERRUN_S  # then a case still running is stopped
 
 
 def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFolder,
@@ -141,6 +142,7 @@ def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFo
                           options.validate)
     env = worker_environment(get_mode(mode), folder.bytecode_cache, os.environ)
     started = time.monotonic()
+    stop_at = None if options.deadline is None else options.deadline + options.overrun_s
     log = log_file(out)
     for attempt in range(len(by_id) + 1):
         cmd = launch.command(attempt)
@@ -153,7 +155,8 @@ def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFo
             log_out.flush()
             proc = children.start(cmd, log_out, env)
             try:
-                stalled = _follow(proc, shards, case_timeout_s, mode, progress, poll_s)
+                stalled = _follow(proc, shards, case_timeout_s, mode, progress, poll_s,
+                                  stop_at)
             except BaseException:  # interrupted or stopped: the worker goes first
                 children.stop(proc)
                 raise
@@ -166,7 +169,10 @@ def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFo
                 or (proc.returncode == PYTEST_NO_TESTS and not any(plans))):
             raise NothingSelected(f"no case matches -k {keyword!r}" if keyword
                                   else "the profile selects no case")
-        if complete and proc.returncode != PYTEST_INTERRUPTED:
+        # stopped by a signal past the overrun: by the parent, even if its cases were done
+        # (the kernel tables it still owed go to the resumed run)
+        cut = past(stop_at) and proc.returncode is not None and proc.returncode < 0
+        if complete and proc.returncode != PYTEST_INTERRUPTED and not cut:
             break
         if past(options.deadline) and not stalled:
             # It stopped at the time limit (before a case, or before its profiles); a case
@@ -211,11 +217,13 @@ def run_mode(profile: Profile, profile_arg: str, who: ModeProcess, folder: RunFo
 
 
 def _follow(proc: subprocess.Popen, shards: list[Path], case_timeout_s: float, mode: str,
-            progress: Progress | None, poll_s: float) -> set[Path]:
+            progress: Progress | None, poll_s: float, stop_at: float | None = None
+            ) -> set[Path]:
     """Wait for the worker(s), reporting progress; kill them when a case outlasts the
-    timeout. A case's time counts from when its worker named it (or from its last record,
-    if later): starting a worker (imports, the ceilings) and finishing one are not a case,
-    and get a longer allowance. Returns the shards that stalled (empty unless killed)."""
+    timeout, or at `stop_at` (time.time(); the run's time limit and its overrun). A case's
+    time counts from when its worker named it (or from its last record, if later): starting
+    a worker (imports, the ceilings) and finishing one are not a case, and get a longer
+    allowance. Returns the shards that stalled (empty unless killed for a timeout)."""
     started = time.time()
     counts = dict.fromkeys(shards, -1)
     changed = dict.fromkeys(shards, started)
@@ -238,6 +246,9 @@ def _follow(proc: subprocess.Popen, shards: list[Path], case_timeout_s: float, m
         if stalled:
             children.stop(proc, grace_s=0)  # the ranks of a distributed case too
             return stalled
+        if past(stop_at):  # the case in progress goes to the resumed run, unblamed
+            children.stop(proc)
+            return set()
     return set()
 
 
