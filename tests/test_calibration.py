@@ -54,6 +54,22 @@ def test_the_spread_between_runs_is_estimated_and_checked_on_a_pair_left_out(tmp
     assert all(c.inside == 1.0 for c in coverage)  # the widened interval holds it
 
 
+def test_detcost_stability_widens_a_s_interval_by_the_spread_of_the_other_pairs(tmp_path):
+    from detcost.analysis.diff import diff_runs
+    from detcost.report.text import stability_sentence
+
+    _runs(tmp_path, [0.0, 0.03, 0.0, 0.03])
+    measured = load([tmp_path])
+    diff = diff_runs(measured, "r1", "r2")  # held out of the spread: r0/r1 and r2/r3 give it
+    assert diff.summary["inside_share"] < 0.5 and diff.summary["inside_widened"] == 1.0
+    assert diff.disagree.empty  # who disagrees is judged by the widened interval
+    assert "100% of 30 steady cases lie inside A's interval widened" in stability_sentence(
+        diff.summary)
+    alone = diff_runs(load([tmp_path / "r0", tmp_path / "r1"]), "r0", "r1")  # no other pair
+    assert math.isnan(alone.summary["inside_widened"]) and len(alone.disagree) == 30
+    assert "lie inside A's bootstrap interval;" in stability_sentence(alone.summary)
+
+
 def test_a_case_that_moves_beyond_its_widened_interval_is_named_and_never_the_worst(tmp_path):
     _runs(tmp_path, [0.0, 0.01, 0.0, 0.01], unstable=7)
     findings = compute_findings(load([tmp_path]))

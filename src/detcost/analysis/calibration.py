@@ -221,6 +221,19 @@ class Calibration:
     coverage: list[Coverage] = field(default_factory=list)  # each pair, left out
     unstable: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def inside_without(self, rows: pd.DataFrame, run_a: str, run_b: str) -> pd.Series | None:
+        """For compare_runs of A and B (`rows`): whether each case's B lies inside A's
+        interval as stated, widened by the spread that every other pair showed (what a
+        rerun on another start can expect of A). None: no other pair to estimate it from."""
+        if self.rows.empty or rows.empty:
+            return None
+        keys = {RunPair("", run_a, run_b, None).key, RunPair("", run_b, run_a, None).key}
+        rest = self.rows[self.rows["steady"] & ~self.rows["pair"].isin(keys)]
+        spread = spread_of(rest) if len(rest) else {}
+        if not spread:
+            return None
+        return pd.Series(_inside(rows, spread, _unstable(rest, spread)), index=rows.index)
+
     def rows_of(self, pair: RunPair) -> pd.DataFrame:
         """compare_runs of one pair, as the calibration computed it."""
         if self.rows.empty:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import DetcostError
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
+from .calibration import calibrate
 from .stability import CHEAPER, COSTLIER, SAME, changes, compare_runs, regressions, stability
 
 
@@ -41,7 +42,9 @@ def diff_runs(records: pd.DataFrame, run_a: str, run_b: str) -> RunDiff:
         raise DetcostError(f"{run_a} and {run_b} share no case measured in both "
                            f"{BASELINE_MODE} and {DETERMINISTIC_MODE} mode: nothing to "
                            "compare")
-    summary, disagree = stability(records, run_a, run_b, rows=rows)
+    measured = records[records["validation"].isna()] if "validation" in records else records
+    widened = calibrate(measured).inside_without(rows, run_a, run_b)
+    summary, disagree = stability(records, run_a, run_b, rows=rows, widened=widened)
     return RunDiff(run_a, run_b, rows, summary, disagree)
 
 

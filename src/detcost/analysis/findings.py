@@ -146,7 +146,9 @@ def _stability_pairs(measured: pd.DataFrame, calibration: Calibration
         rows = calibration.rows_of(p)
         if rows.empty:
             continue  # no case both runs measured in both modes: nothing to say
-        summary, disagree = stability(both, p.run_a, p.run_b, rows=rows)
+        summary, disagree = stability(both, p.run_a, p.run_b, rows=rows,
+                                      widened=calibration.inside_without(rows, p.run_a,
+                                                                         p.run_b))
         found.append(StabilityPair(p.env, p.run_a, p.run_b, rows, summary, disagree))
     return found
 

@@ -104,22 +104,28 @@ def steadiness(frame: pd.DataFrame, mode: str = BASELINE_MODE) -> Steadiness:
                       _share(steady[bound]), int(bound.sum()))
 
 def stability(frame: pd.DataFrame, run_a: str, run_b: str, mode: str = DETERMINISTIC_MODE,
-              rows: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
+              rows: pd.DataFrame | None = None, widened: pd.Series | None = None
+              ) -> tuple[dict, pd.DataFrame]:
     """Two independent runs of the same cases: how often B's slowdown lies inside A's
-    rerun interval (among cases steady in both), the median |log(B/A)|, and the cases that
-    disagree, worst first. `rows`: compare_runs of the two, where the caller has it."""
+    interval (among cases steady in both), the median |log(B/A)|, and the cases that
+    disagree, worst first. `rows`: compare_runs of the two, where the caller has it;
+    `widened`: per row, whether B lies inside A's interval widened for the spread between
+    machine starts (calibration.inside_without), which then decides who disagrees."""
     rows = compare_runs(frame, run_a, run_b, mode) if rows is None else rows
     both = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")]
     calm = both[both["steady"]]
+    inside = both["inside_a"] if widened is None else widened.loc[both.index].astype(bool)
     summary = {
         "run_a": run_a, "run_b": run_b, "cases": len(both), "steady": len(calm),
         "inside_share": float(calm["inside_a"].mean()) if len(calm) else np.nan,
+        "inside_widened": (float(inside.loc[calm.index].mean())
+                           if widened is not None and len(calm) else np.nan),
         "median_abs_log_ratio": float(both["abs_log_ratio"].median()) if len(both)
         else np.nan,
         "steadiness_a": steadiness(frame[frame["run_id"] == run_a]),
         "steadiness_b": steadiness(frame[frame["run_id"] == run_b]),
     }
-    disagree = both[~both["inside_a"]].sort_values("abs_log_ratio", ascending=False)
+    disagree = both[~inside].sort_values("abs_log_ratio", ascending=False)
     return summary, disagree
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..failures import STATUSES
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
-from ..report.text import microseconds, stability_sentence, times
+from ..report.text import microseconds, missing, stability_sentence, times
 
 console = Console(stderr=True)
 
@@ -114,8 +114,11 @@ def run_diff(diff) -> None:
 def stability(diff) -> None:
     out = stdout()
     out.print(escape(stability_sentence(diff.summary)))
-    view = Table(title="Cases whose slowdown in B lies outside A's rerun interval")
-    for col in ("case", "slowdown A", "A's interval", "slowdown B", "|log B/A|", "steady"):
+    widened = not missing(diff.summary.get("inside_widened"))
+    view = Table(title="Cases whose slowdown in B lies outside A's interval"
+                 + (" widened for the spread between machine starts" if widened else ""))
+    for col in ("case", "slowdown A", "A's bootstrap interval", "slowdown B", "|log B/A|",
+                "steady"):
         view.add_column(col, justify="left" if col == "case" else "right")
     for r in diff.disagree.itertuples():
         view.add_row(escape(r.case_id), times(r.slowdown_a),

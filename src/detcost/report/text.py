@@ -31,9 +31,15 @@ def microseconds(seconds: float | None) -> str:
 def stability_sentence(summary: dict) -> str:
     """How well a run (B) lands in an earlier run's (A) intervals, in one sentence."""
     a, b = summary["steadiness_a"], summary["steadiness_b"]
-    return (f"{summary['run_b']} (B) against {summary['run_a']} (A): "
-            f"{pct(summary['inside_share'])} of {summary['steady']} steady cases lie inside "
-            f"A's rerun interval; median |log(B/A)| {summary['median_abs_log_ratio']:.4f} "
+    widened = summary.get("inside_widened")
+    inside = (f"{pct(summary['inside_share'])} of {summary['steady']} steady cases lie "
+              "inside A's bootstrap interval" if missing(widened)  # no other pair
+              else f"{pct(widened)} of {summary['steady']} steady cases lie inside A's "
+              "interval widened for the spread between machine starts (estimated without "
+              f"this pair), {pct(summary['inside_share'])} inside its bootstrap interval "
+              "alone")
+    return (f"{summary['run_b']} (B) against {summary['run_a']} (A): {inside}; "
+            f"median |log(B/A)| {summary['median_abs_log_ratio']:.4f} "
             f"over {summary['cases']} cases; default-mode cases with IQR/median under 2%: "
             f"{pct(a.share)} (A), {pct(b.share)} (B)"
             + (f"; of the GPU-bound ones {pct(a.gpu_bound)} (A, {a.gpu_bound_cases}), "
