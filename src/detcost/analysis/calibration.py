@@ -173,6 +173,15 @@ def _inside(rows: pd.DataFrame, spread: Spread,
     return [lo <= b <= hi for (lo, hi), b in zip(bounds, rows["slowdown_b"], strict=True)]
 
 
+def _held_out(steady: pd.DataFrame, left_out: pd.Series, rows: pd.DataFrame
+              ) -> list[bool] | None:
+    """Whether each of `rows` has B inside A's interval widened by the spread of the steady
+    pair rows not `left_out` (None: they leave no spread to estimate)."""
+    rest = steady[~left_out]
+    spread = spread_of(rest) if len(rest) else {}
+    return _inside(rows, spread, _unstable(rest, spread)) if spread else None
+
+
 @dataclass(frozen=True)
 class Coverage:
     """How often B's slowdown fell inside A's interval, widened by a spread that was
@@ -228,11 +237,9 @@ class Calibration:
         if self.rows.empty or rows.empty:
             return None
         keys = {RunPair("", run_a, run_b, None).key, RunPair("", run_b, run_a, None).key}
-        rest = self.rows[self.rows["steady"] & ~self.rows["pair"].isin(keys)]
-        spread = spread_of(rest) if len(rest) else {}
-        if not spread:
-            return None
-        return pd.Series(_inside(rows, spread, _unstable(rest, spread)), index=rows.index)
+        steady = self.rows[self.rows["steady"]]
+        inside = _held_out(steady, steady["pair"].isin(keys), rows)
+        return None if inside is None else pd.Series(inside, index=rows.index)
 
     def rows_of(self, pair: RunPair) -> pd.DataFrame:
         """compare_runs of one pair, as the calibration computed it."""
@@ -253,10 +260,9 @@ def calibrate(measured: pd.DataFrame) -> Calibration:
     spread = spread_of(steady)
     coverage = []
     for pair in pairs:
-        mine, rest = steady[_of(steady, pair)], steady[~_of(steady, pair)]
-        others = spread_of(rest)
-        if len(mine) and others:
+        mine = steady[_of(steady, pair)]
+        inside = _held_out(steady, _of(steady, pair), mine) if len(mine) else None
+        if inside is not None:
             coverage.append(Coverage(pair, len(mine), float(mine["inside_a"].mean()),
-                                     float(np.mean(_inside(mine, others,
-                                                           _unstable(rest, others))))))
+                                     float(np.mean(inside))))
     return Calibration(pairs, rows, spread, coverage, _unstable(steady, spread))
