@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import write_records
+from conftest import run_cli, write_records
 
 from detcost.analysis import calibration
 from detcost.analysis.findings import compute_findings
@@ -58,16 +58,22 @@ def test_detcost_stability_widens_a_s_interval_by_the_spread_of_the_other_pairs(
     from detcost.analysis.diff import diff_runs
     from detcost.report.text import stability_sentence
 
-    _runs(tmp_path, [0.0, 0.03, 0.0, 0.03])
-    measured = load([tmp_path])
-    diff = diff_runs(measured, "r1", "r2")  # held out of the spread: r0/r1 and r2/r3 give it
+    raw = tmp_path / "results" / "raw"
+    _runs(raw, [0.0, 0.03, 0.0, 0.03])
+    measured = load([raw])
+    # r1/r2 held out of the spread: r0/r1 and r2/r3 give it
+    diff = diff_runs(measured, "r1", "r2", calibration.calibrate(measured))
     assert diff.summary["inside_share"] < 0.5 and diff.summary["inside_widened"] == 1.0
     assert diff.disagree.empty  # who disagrees is judged by the widened interval
     assert "100% of 30 steady cases lie inside A's interval widened" in stability_sentence(
         diff.summary)
-    alone = diff_runs(load([tmp_path / "r0", tmp_path / "r1"]), "r0", "r1")  # no other pair
+    two = load([raw / "r0", raw / "r1"])
+    alone = diff_runs(two, "r0", "r1", calibration.calibrate(two))  # no other pair
     assert math.isnan(alone.summary["inside_widened"]) and len(alone.disagree) == 30
     assert "lie inside A's bootstrap interval;" in stability_sentence(alone.summary)
+    done = run_cli("stability", "r1", "r2", "--out", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr
+    assert "100% of 30 steady cases lie inside A's interval widened" in done.stdout
 
 
 def test_a_case_that_moves_beyond_its_widened_interval_is_named_and_never_the_worst(tmp_path):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import DetcostError
 from ..modes import BASELINE_MODE, DETERMINISTIC_MODE
-from .calibration import calibrate
+from .calibration import Calibration
 from .stability import CHEAPER, COSTLIER, SAME, changes, compare_runs, regressions, stability
 
 
@@ -31,9 +31,12 @@ class RunDiff:
         return regressions(self.rows, fail_slowdown, fail_time)
 
 
-def diff_runs(records: pd.DataFrame, run_a: str, run_b: str) -> RunDiff:
+def diff_runs(records: pd.DataFrame, run_a: str, run_b: str,
+              calibration: Calibration | None = None) -> RunDiff:
     """The two runs case by case; two names for one run, or runs with no case that both
-    measured in both modes, are an error (a gate over nothing would pass)."""
+    measured in both modes, are an error (a gate over nothing would pass). With the
+    results' `calibration`, B is judged against A's interval widened by the spread of the
+    other pairs (what `detcost stability` shows; `compare` needs none)."""
     if run_a == run_b:
         raise DetcostError(f"{run_a!r} is named twice: compare two different runs")
     rows = compare_runs(records, run_a, run_b)
@@ -42,8 +45,7 @@ def diff_runs(records: pd.DataFrame, run_a: str, run_b: str) -> RunDiff:
         raise DetcostError(f"{run_a} and {run_b} share no case measured in both "
                            f"{BASELINE_MODE} and {DETERMINISTIC_MODE} mode: nothing to "
                            "compare")
-    measured = records[records["validation"].isna()] if "validation" in records else records
-    widened = calibrate(measured).inside_without(rows, run_a, run_b)
+    widened = calibration.inside_without(rows, run_a, run_b) if calibration is not None else None
     summary, disagree = stability(records, run_a, run_b, rows=rows, widened=widened)
     return RunDiff(run_a, run_b, rows, summary, disagree)
 
