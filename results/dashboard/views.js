@@ -23,7 +23,8 @@
                  : '<small>geomean of '+n+(worst!=null?wlabel+x(worst):'')+'</small>';
     if(unstable) top += ' <small class="bad" title="moved between machine starts">'+
       unstable+' unstable</small>';
-    if(noisy && n>1) top += ' <small title="IQR over 10% of the median">'+noisy+' noisy</small>';
+    if(noisy && n>1) top += ' <small title="IQR over 10% of the median">'+noisy+
+      ' noisy</small>';
     const buys = varied ? 'buys: default varied in '+varied+' of '+n+
       (rel ? ' (up to '+pct(rel)+')' : '') : 'default already repeatable';
     const k = knob ? ' · '+esc(knob)+' '+x(ks) : '';

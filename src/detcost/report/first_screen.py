@@ -13,9 +13,9 @@ import json
 import pandas as pd
 
 from ..analysis.findings import Findings
-from ..analysis.stats import STEADY_TARGET
+from ..analysis.stats import NOISE_TARGET, NOISY_IQR, STEADY_TARGET
 from ..environment import label_parts
-from .text import pct
+from .text import WORST_STEADY, missing, pct
 
 KNOB_NAMES = {"cublas-workspace": "cuBLAS workspace", "cudnn-deterministic": "cuDNN deterministic"}
 
@@ -121,14 +121,14 @@ def _trust_line(f: Findings) -> str:
     noise = ", ".join(f"{html.escape(_gpu(env))} {s.share:.0%}"
                       + (f" (GPU-bound {pct(s.gpu_bound)})" if s.split else "")
                       for env, s in sorted(f.steady_by_env.items())
-                      if s.share == s.share and _gpu(env) != "CPU")
+                      if not missing(s.share) and _gpu(env) != "CPU")
     p = f.promise
     promise = (f"deterministic mode gave one output per case in all {len(p.measured)} "
                "measurements" if len(p.measured) and not len(p.varied)
                and not len(p.differed) else "deterministic mode broke its promise: see below")
     return (f'<div class="card"><b>Trust</b><br>{promise}; {held}; default-mode cases with '
-            f'IQR under 2%: {noise or "none measured"} (target {STEADY_TARGET:.0%} of the '
-            'GPU-bound). '
+            f'IQR under {NOISE_TARGET:.0%}: {noise or "none measured"} '
+            f'(target {STEADY_TARGET:.0%} of the GPU-bound). '
             '<a href="#trust">details</a></div>')
 
 
@@ -139,10 +139,9 @@ def first_screen_html(f: Findings) -> str:
             '<span class="sw amber"></span>up to twice the budget '
             '<span class="sw red"></span>beyond <span class="sw grey"></span>not measured '
             "(the command that measures it). A cell: deterministic / default time, its 95% "
-            "rerun interval (one case) or the geometric mean and the worst of several (the "
-            "worst steady one where some are noisy, IQR over 10% of the median, or unstable "
-            "across machine starts); what default mode's variance was; the single knob that "
-            "costs most.</p></div>"
+            "rerun interval (one case) or the geometric mean and the worst of several "
+            f"({WORST_STEADY}); what default mode's variance was; the single knob that costs "
+            "most.</p></div>"
             f'<div class="rail">{_raises(f)}{_gpu_line(f)}{_torch_line(f)}'
             f"{_trust_line(f)}</div></div>")
 
@@ -182,7 +181,8 @@ VIEWS_JS = """
                  : '<small>geomean of '+n+(worst!=null?wlabel+x(worst):'')+'</small>';
     if(unstable) top += ' <small class="bad" title="moved between machine starts">'+
       unstable+' unstable</small>';
-    if(noisy && n>1) top += ' <small title="IQR over 10%% of the median">'+noisy+' noisy</small>';
+    if(noisy && n>1) top += ' <small title="IQR over %(noisy)s of the median">'+noisy+
+      ' noisy</small>';
     const buys = varied ? 'buys: default varied in '+varied+' of '+n+
       (rel ? ' (up to '+pct(rel)+')' : '') : 'default already repeatable';
     const k = knob ? ' · '+esc(knob)+' '+x(ks) : '';
@@ -246,5 +246,5 @@ VIEWS_JS = """
 
 
 def views_script() -> str:
-    return VIEWS_JS % {"shown": SHOWN_DIFF_ROWS}
+    return VIEWS_JS % {"shown": SHOWN_DIFF_ROWS, "noisy": f"{NOISY_IQR:.0%}"}
 

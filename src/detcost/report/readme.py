@@ -14,6 +14,7 @@ from . import figures
 from . import markdown as md
 from . import trust_markdown as trust
 from .files import write_text
+from .text import WORST_STEADY
 
 START = "<!-- detcost:findings:start -->"
 END = "<!-- detcost:findings:end -->"
@@ -27,10 +28,9 @@ def readme_markdown(f: Findings) -> str:
     return "\n\n".join(filter(None, [
         "### The answer per workload",
         "Deterministic over default median time on each GPU, every dtype together: one case "
-        "with its 95% rerun interval, or the geometric mean and the worst of several (the "
-        "worst steady one where some are noisy, with an IQR over 10% of the median, or "
-        "unstable across machine starts); what default mode's variance was; the single knob "
-        "that costs most where one does.",
+        f"with its 95% rerun interval, or the geometric mean and the worst of several "
+        f"({WORST_STEADY}); what default mode's variance was; the single knob that costs most "
+        "where one does.",
         md.answer_md(f),
         "### How far to trust the numbers", trust.steadiness_md(f), trust.between_runs_md(f),
         f"Every other table (decision per family, costliest cases, ops that raise, knobs, "

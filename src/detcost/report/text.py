@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import math
 
+from ..analysis.stats import NOISE_TARGET, NOISY_IQR
+
+# Which case an answer's "worst" is, said once for the README and the first screen.
+WORST_STEADY = (f"the worst steady one where some are noisy, with an IQR over {NOISY_IQR:.0%} "
+                "of the median, or unstable across machine starts")
+
 
 def missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -40,7 +46,8 @@ def stability_sentence(summary: dict) -> str:
               "alone")
     return (f"{summary['run_b']} (B) against {summary['run_a']} (A): {inside}; "
             f"median |log(B/A)| {summary['median_abs_log_ratio']:.4f} "
-            f"over {summary['cases']} cases; default-mode cases with IQR/median under 2%: "
+            f"over {summary['cases']} cases; default-mode cases with IQR/median under "
+            f"{NOISE_TARGET:.0%}: "
             f"{pct(a.share)} (A), {pct(b.share)} (B)"
             + (f"; of the GPU-bound ones {pct(a.gpu_bound)} (A, {a.gpu_bound_cases}), "
                f"{pct(b.gpu_bound)} (B, {b.gpu_bound_cases})" if a.split and b.split else ""))
