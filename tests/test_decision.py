@@ -155,3 +155,22 @@ def test_the_answer_says_how_many_noisy_cases_its_worst_left_out(tmp_path):
                if "scatter ops" in line)
     assert "geomean of 3, worst steady 1.20x" in row
     assert "; 1 noisy)" in row
+
+
+def test_a_workload_without_a_steady_case_names_no_worst_in_the_answer(tmp_path):
+    """Every case noisy (the H200 decode steps, 2026-12-03): the cell gives the geomean and
+    the count of noisy cases, and no empty 'worst steady'."""
+    from conftest import write_records
+
+    from detcost.analysis.findings import compute_findings
+    from detcost.analysis.load import load
+    from detcost.report.markdown import answer_md
+
+    noisy = [1.0, 1.5, 0.7, 1.4, 0.8, 1.3, 0.75, 1.2, 0.9]
+    rows = [{"mode": mode, "case_id": case, "times_s": [t * slow for t in noisy]}
+            for case in ("w1", "w2")
+            for mode, slow in (("default", 1.0), ("deterministic", 1.2))]
+    write_records(tmp_path, rows)
+    row = next(line for line in answer_md(compute_findings(load([tmp_path]))).splitlines()
+               if "scatter ops" in line)
+    assert "(geomean of 2; 2 noisy)" in row and "worst" not in row

@@ -10,7 +10,7 @@ import pandas as pd
 from ..analysis.findings import Findings
 from ..analysis.summaries import KNOB_CASES
 from ..modes import DETERMINISTIC_MODE
-from .text import interval
+from .text import interval, missing
 from .text import times as _times
 
 
@@ -271,8 +271,10 @@ def answer_md(f: Findings) -> str:
         if not r.cases:  # default measured alone (a run cut short), or nothing
             return "raises: " + r.raised.split(",")[0] if r.raised else "not measured"
         worst = "worst" if r.steady == r.cases else "worst steady"
+        # every case unstable or noisy: no steady one to call the worst
+        worst = "" if missing(r.worst) else f", {worst} {_x(r.worst)}"
         spread = (f"{_x(r.low)}-{_x(r.high)}" if r.cases == 1
-                  else f"geomean of {r.cases}, {worst} {_x(r.worst)}")
+                  else f"geomean of {r.cases}{worst}")
         if r.unstable:  # the worst is of the steady cases: say why some are apart
             spread += f"; {r.unstable} unstable across machine starts"
         if r.noisy and r.cases > 1:
