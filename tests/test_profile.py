@@ -47,6 +47,8 @@ def test_duplicate_cases_across_groups_are_kept_once():
     ('[[cases]]\nparams = {}', "missing 'workload'"),
     ('[measure]\nrounds = "many"\n[[cases]]\nworkload = "conv2d"', "rounds = 'many' is not"),
     ('[measure]\nrepeats = 1\n[[cases]]\nworkload = "conv2d"', "repeats = 1 is not allowed"),
+    ('[measure]\nknob_processes = 0\n[[cases]]\nworkload = "conv2d"',
+     "knob_processes = 0 is not allowed: an integer >= 1: processes for each mode other"),
     ('name = "x"', "needs at least one"),
     ('[[cases]\nworkload = 1', "not valid TOML"),
     ('colour = 1\n[[cases]]\nworkload = "conv2d"', "unknown key 'colour'"),
@@ -158,3 +160,19 @@ def test_the_unstable_profile_measures_full_cases_with_their_kernel_tables():
     assert all(unstable.measure.takes_kernel_table(c.family,
                                                    get_workload(c.workload).kernel_table)
                for c in unstable.cases)
+
+
+def test_full_times_the_knob_modes_in_one_process_and_default_and_deterministic_in_two():
+    """The audit is `--profile full` as it stands: the issue's two processes for default and
+    deterministic mode, one for each knob mode."""
+    from detcost.modes import MODES, is_knob_mode
+
+    full, standard = load_profile("full").measure, load_profile("standard").measure
+    counts = {m: full.processes_of(is_knob_mode(m), full.processes) for m in MODES}
+    assert counts.pop("default") == counts.pop("deterministic") == 2
+    assert set(counts.values()) == {1}
+    assert standard.processes_of(True, standard.processes) == 2  # standard: every mode twice
+    assert full.processes_of(True, 3) == 1 and full.processes_of(False, 3) == 3
+    # a profile without the key describes itself as before: its runs still resume
+    assert "knob_processes" not in standard.describe()
+    assert full.describe()["knob_processes"] == 1

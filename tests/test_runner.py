@@ -250,3 +250,26 @@ def test_a_group_s_scope_leaves_its_cases_out_of_other_modes_and_later_processes
     assert measured("default.r2.jsonl") == ["put"]
     assert measured("deterministic-nofill.jsonl") == ["scatter_add", "scatter_add"]
     assert measured("deterministic-nofill.r2.jsonl") == []
+
+
+@pytest.mark.slow
+def test_a_knob_mode_runs_in_the_profile_s_knob_processes_and_the_cli_says_so(
+        tmp_path, tiny_profile):
+    """`full`'s knob_processes = 1: default mode in both processes, the knob mode in the
+    first only, and no worker started for a process it does not have."""
+    from conftest import run_cli
+
+    profile = tmp_path / "knobs.toml"
+    profile.write_text(tiny_profile.read_text().replace(
+        "[measure]\n", "[measure]\nprocesses = 2\nknob_processes = 1\n"))
+    done = run_cli("run", "--profile", str(profile), "--mode", "default,deterministic-nofill",
+                   "--run-id", "k", "--out", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "2 process(es) each (deterministic-nofill: 1), interleaved" in said
+    run = tmp_path / "results" / "raw" / "k"
+    assert sorted(p.name for p in run.glob("*.jsonl")) == [
+        "default.jsonl", "default.r2.jsonl", "deterministic-nofill.jsonl"]
+    header, records = read_run_file(run / "deterministic-nofill.jsonl")
+    assert header.processes == 1 and len(records) == 3
+    assert read_run_file(run / "default.r2.jsonl")[0].processes == 2

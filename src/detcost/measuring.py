@@ -13,6 +13,8 @@ rounds of milliseconds).
     kernel_tables = true  # torch.profiler's kernel table of each model step
                           # (in a family's table: of every case of that family)
     processes = 2         # worker processes per mode, interleaved across modes
+    knob_processes = 1    # ... but this many for each knob mode (every mode but default and
+                          # deterministic); left out: `processes`
     seed = 0
     [measure.family.model]   # any of the timing settings above, for one family
     min_round_ms = 250.0
@@ -37,6 +39,10 @@ class Measure:
     warmup_ms: float = 30.0
     repeats: int = 5
     processes: int = 1
+    # The knob modes' processes, where fewer than `processes`: their cost is read against
+    # one process of deterministic mode, while default and deterministic mode's processes
+    # also measure the spread between processes. None: `processes`.
+    knob_processes: int | None = None
     seed: int = 0
     target: float = 0.0  # 0: exactly `rounds` rounds, whatever their spread
     max_time_s: float = 5.0
@@ -70,10 +76,19 @@ class Measure:
         own = dict(dict(self.families).get(family, ()))
         return own.get("kernel_tables", self.kernel_tables and declared)
 
+    def processes_of(self, knob_mode: bool, processes: int) -> int:
+        """How many of a run's `processes` a mode is measured in: all of them, or for a knob
+        mode at most `knob_processes`."""
+        if not knob_mode or self.knob_processes is None:
+            return processes
+        return min(processes, self.knob_processes)
+
     def describe(self) -> dict[str, Any]:
         """As a run's header stores it."""
+        # knob_processes only where set: a run measured before the key resumes as it was
         return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                   if f.name != "families"},
+                   if f.name != "families"
+                   and not (f.name == "knob_processes" and self.knob_processes is None)},
                 "families": {family: dict(own) for family, own in self.families}}
 
 
@@ -84,6 +99,8 @@ RULES: dict[str, tuple[type, float, str]] = {
     "warmup_ms": (float, 0, "a number of milliseconds >= 0"),
     "repeats": (int, 2, "an integer >= 2 (variance compares runs)"),
     "processes": (int, 1, "an integer >= 1"),
+    "knob_processes": (int, 1, "an integer >= 1: processes for each mode other than "
+                               "default and deterministic"),
     "seed": (int, 0, "an integer >= 0"),
     "target": (float, 0, "a share >= 0 (0.01: within +-1%; 0: exactly `rounds` rounds)"),
     "max_time_s": (float, 0.001, "a number of seconds > 0"),

@@ -108,6 +108,11 @@ BASELINE_MODE = "default"
 DETERMINISTIC_MODE = "deterministic"
 
 
+def is_knob_mode(name: str) -> bool:
+    """Every mode but the two that everything is compared between changes one knob."""
+    return name not in (BASELINE_MODE, DETERMINISTIC_MODE)
+
+
 def get_mode(name: str) -> Mode:
     try:
         return MODES[name]

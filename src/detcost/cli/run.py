@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .. import __version__
 from ..analysis.findings import compute_findings
 from ..analysis.load import load
+from ..modes import is_knob_mode
 from ..report.page import write_run_page
 from ..runs.executor import submit
 from ..runs.folder import new_run_id
@@ -37,8 +38,7 @@ def execute(args: argparse.Namespace) -> int:
     views.console.print(
         f"detcost {__version__}: profile [bold]{escape(planned.profile.name)}[/bold] "
         f"({len(planned.profile.cases)} cases), modes {', '.join(planned.modes)}, "
-        f"{planned.processes} process(es) each, interleaved -> "
-        f"{escape(str(planned.folder.path))}")
+        f"{_processes(planned)}, interleaved -> {escape(str(planned.folder.path))}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("[dim]{task.fields[case]}"),
                   console=views.console, transient=False) as bar:
@@ -57,6 +57,15 @@ def execute(args: argparse.Namespace) -> int:
                   "go on where it stopped", "yellow")
     _summarise(planned)
     return 0
+
+
+def _processes(planned: PlannedRun) -> str:
+    """'2 process(es) each', and the knob modes' own count where the profile gives fewer."""
+    each = f"{planned.processes} process(es) each"
+    knobs = [m for m in planned.modes if is_knob_mode(m)]
+    fewer = planned.profile.measure.processes_of(True, planned.processes)
+    return f"{each} ({', '.join(knobs)}: {fewer})" if knobs and fewer < planned.processes \
+        else each
 
 
 def _summarise(planned: PlannedRun) -> Path | None:

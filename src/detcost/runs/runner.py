@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import DetcostError
-from ..modes import get_mode
+from ..modes import get_mode, is_knob_mode
 from ..profile import Profile
 from ..timelimit import OVERRUN_S, past
 from ..workloads import DISTRIBUTED_FAMILY, case_calls
@@ -280,8 +280,9 @@ def _recorded_quietly(out: Path) -> list[Record]:
 def run(profile: Profile, profile_arg: str, modes: Sequence[str], folder: RunFolder,
         bench_dir: Path | None = None, options: RunOptions = RunOptions(),
         progress: Progress | None = None) -> list[ModeOutcome]:
-    """Every mode in `options.processes` (else the profile's) processes each, interleaved:
-    one process of every mode, then the next process of every mode."""
+    """Every mode in `options.processes` (else the profile's) processes each, a knob mode in
+    at most the profile's `knob_processes`, interleaved: one process of every mode, then the
+    next process of every mode that has one."""
     for mode in modes:  # every name is checked before anything runs
         get_mode(mode)
     bench_dir = bench_dir or default_bench_dir()
@@ -305,6 +306,9 @@ def _run_locked(profile: Profile, profile_arg: str, modes: Sequence[str], folder
     outcomes, nothing = [], None
     for process in range(first, first + processes):
         for mode in modes:
+            count = profile.measure.processes_of(is_knob_mode(mode), processes)
+            if process >= first + count:  # a knob mode's processes are done
+                continue
             who = folder.process(mode, process)
             for worker_options in launches[mode]:
                 if past(options.deadline):  # what is left goes to the resumed run
@@ -314,7 +318,7 @@ def _run_locked(profile: Profile, profile_arg: str, modes: Sequence[str], folder
                 try:
                     outcomes.append(run_mode(
                         profile, profile_arg, who, folder, bench_dir,
-                        replace(options, processes=processes, **worker_options), progress))
+                        replace(options, processes=count, **worker_options), progress))
                 except NothingSelected as exc:  # -k may match one launch's cases only
                     nothing = exc
     if not outcomes and nothing:
