@@ -148,3 +148,30 @@ def test_launch_bound_cases_get_a_spread_of_their_own(tmp_path):
     assert busy_tau == pytest.approx(math.log(1.01) / 1.959964, rel=0.25)
     assert bound_tau == pytest.approx(math.log(1.06) / 1.959964, rel=0.25)
     assert all(c.inside == 1.0 for c in calibrated.coverage)
+
+
+def test_a_noisy_run_still_names_a_case_that_moved_beyond_both_intervals(tmp_path):
+    """The H200's language-model prefill read 2.96x on one start, with a noisy
+    deterministic mode, and 1.96x on the next: both runs' intervals apart, it is unstable
+    however noisy one of them was. A noisy run whose wide interval holds the other's value
+    names nothing."""
+    noisy = [1.0, 1.25, 0.85, 1.2, 0.9, 1.15, 0.8, 1.1, 1.0]  # IQR far over 10%
+    steady = [1.0 + 0.001 * (k % 3) for k in range(9)]
+    for n in range(4):
+        rows = []
+        for case, slow in ([(f"c{c}", 2.0) for c in range(30)]
+                           + [("moved", 3.0 if n == 3 else 2.0), ("wobbly", 2.04 if n == 3
+                                                                    else 2.0)]):
+            for mode, factor in (("default", 1.0), ("deterministic", slow)):
+                times = (noisy if case in ("moved", "wobbly") and n == 2
+                         and mode == "deterministic" else steady)
+                for process in (1, 2):
+                    rows.append({"mode": mode, "case_id": case, "process": process,
+                                 "times_s": [factor * t for t in times]})
+        write_records(tmp_path / f"r{n}", rows, run_id=f"r{n}", started_at=f"2026-01-0{n + 1}",
+                      environment={"boot_id": f"boot-{n}", "host": "h"})
+    findings = compute_findings(load([tmp_path]))
+    assert list(findings.unstable["case_id"]) == ["moved"]
+    row = findings.unstable.iloc[0]
+    assert row["low"] == pytest.approx(2.0, rel=0.05) and row["high"] == pytest.approx(3.0)
+    assert row["runs"] == "r2 / r3"

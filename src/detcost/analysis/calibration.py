@@ -193,15 +193,31 @@ class Coverage:
     inside: float  # inside the widened interval
 
 
-def _unstable(steady: pd.DataFrame, spread: Spread) -> pd.DataFrame:
-    """Cases whose slowdown in one run lies outside another run's widened interval: named
-    "unstable across runs" with the range of their slowdowns, and whether the runs were on
-    one machine start."""
+def _apart(rows: pd.DataFrame, spread: Spread) -> list[bool]:
+    """Whether each row's two runs' widened intervals do not overlap: a noisy run's interval
+    is wide, yet a move between runs beyond both intervals is no noise of either."""
+    def bounds(side: str) -> list[tuple[float, float]]:
+        return _stated(rows[f"slowdown_low_{side}"], rows[f"slowdown_{side}"],
+                       rows[f"slowdown_high_{side}"], rows[f"env_{side}"], rows["case_id"],
+                       rows[f"spread_class_{side}"], spread, None)
+
+    return [hi_a < lo_b or hi_b < lo_a
+            for (lo_a, hi_a), (lo_b, hi_b) in zip(bounds("a"), bounds("b"), strict=True)]
+
+
+def _unstable(rows: pd.DataFrame, spread: Spread) -> pd.DataFrame:
+    """Cases that moved between runs beyond their intervals: where both runs were steady,
+    B outside A's widened interval; where either was noisy, the two widened intervals apart.
+    Named "unstable across runs" with the range of their slowdowns, and whether the runs
+    were on one machine start."""
     columns = ["env", "case_id", "family", "low", "high", "runs", "one_start"]
-    if steady.empty:
+    rows = rows[(rows["status_a"] == "ok") & (rows["status_b"] == "ok")]
+    if rows.empty:
         return pd.DataFrame(columns=columns)
-    moved = steady[np.array([not inside for inside in _inside(steady, spread, None)],
-                            dtype=bool)]
+    calm, noisy = rows[rows["steady"]], rows[~rows["steady"]]
+    moved = pd.concat([
+        calm[np.array([not inside for inside in _inside(calm, spread, None)], dtype=bool)],
+        noisy[np.array(_apart(noisy, spread), dtype=bool)]])
     found = []
     for (env, case), g in moved.groupby(["env_a", "case_id"], sort=True):
         values = [*g["slowdown_a"], *g["slowdown_b"]]
@@ -265,4 +281,4 @@ def calibrate(measured: pd.DataFrame) -> Calibration:
         if inside is not None:
             coverage.append(Coverage(pair, len(mine), float(mine["inside_a"].mean()),
                                      float(np.mean(inside))))
-    return Calibration(pairs, rows, spread, coverage, _unstable(steady, spread))
+    return Calibration(pairs, rows, spread, coverage, _unstable(rows, spread))

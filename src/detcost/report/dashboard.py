@@ -20,7 +20,7 @@ from .files import recording, write_text
 from .first_screen import data_script, diff_html, first_screen_html, views_script
 from .html import STYLE, csv_safe, figure_div, page, table_html
 from .plotkit import filter_key
-from .text import stability_sentence
+from .text import UNSTABLE_RULE, stability_sentence
 
 PLOTLY_FILE = "plotly.min.js"
 FILTER_FILE = "filters.js"
@@ -160,8 +160,7 @@ def build_page(f: Findings, folder: Path, stem: str, title: str, links: str = ""
          "states it, against what its workload did in deterministic mode (agrees is empty "
          "where nothing was measured or the doc says nothing of the variant on CUDA).",
          doc, "doc", None),
-        ("Unstable across runs", "Cases whose slowdown in one run lies outside another "
-         "run's interval, even widened by the spread between runs: never ranked as a "
+        ("Unstable across runs", f"Cases where {UNSTABLE_RULE}: never ranked as a "
          "family's worst case.", f.unstable, "unstable", None),
         ("Ops that raise under deterministic mode", "Each op that torch refused to run in "
          "deterministic mode, as its alert names it: <code>warn_only=True</code> runs it "

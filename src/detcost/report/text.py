@@ -10,6 +10,10 @@ from ..analysis.stats import NOISE_TARGET, NOISY_IQR
 # Which case an answer's "worst" is, said once for the README and the first screen.
 WORST_STEADY = (f"the worst steady one where some are noisy, with an IQR over {NOISY_IQR:.0%} "
                 "of the median, or unstable across machine starts")
+# Which cases are unstable across runs (analysis.calibration._unstable), said once.
+UNSTABLE_RULE = ("the slowdown of one run lies outside another run's interval widened by the "
+                 "spread between runs, or, where either run was noisy, the two runs' widened "
+                 "intervals lie apart")
 
 
 def missing(value: float | None) -> bool:

@@ -15,7 +15,7 @@ from ..analysis.stability import Steadiness
 from ..analysis.stats import LAUNCH_BOUND, NOISE_TARGET, STEADY_TARGET
 from ..analysis.summaries import FAR_BELOW, GpuNoise
 from .markdown import md_table
-from .text import pct, stability_sentence, times
+from .text import UNSTABLE_RULE, pct, stability_sentence, times
 
 
 def efficiency_md(f: Findings) -> str:
@@ -141,11 +141,10 @@ def between_runs_md(f: Findings) -> str:
             {True: "yes", False: "no"}).fillna("not recorded"),
         "runs": f.unstable["runs"],
         "what changes (its kernel tables)": _changes_of(f, f.unstable)})
-    return "\n".join(lines) + ("\n\nUnstable across runs (never ranked as a worst case): "
-                               "the slowdown of one run lies outside another's widened "
-                               "interval. What changes: the newest profile of the case in "
-                               "both modes, where one was taken (a profile names the "
-                               "case's `kernel_tables`).\n\n") + md_table(view)
+    return "\n".join(lines) + (f"\n\nUnstable across runs (never ranked as a worst case): "
+                               f"{UNSTABLE_RULE}. What changes: the newest profile of the "
+                               "case in both modes, where one was taken (a profile names "
+                               "the case's `kernel_tables`).\n\n") + md_table(view)
 
 
 def _changes_of(f: Findings, cases: pd.DataFrame) -> list[str]:
