@@ -85,6 +85,7 @@ def test_a_model_case_is_profiled_apart_and_survives_a_missing_profiler(monkeypa
     assert r.status == "ok" and r.kernels_s == {} and "profile" not in r.phases_s
     profiled = kernel_table(case, LIGHT, torch.device("cpu"), ModeProcess("run", "default"))
     assert profiled.case_id == case.id and profiled.kernels_s and not profiled.message
+    assert profiled.wall_s > 0  # what the table cost the process
 
     def no_profiler(*args, **kwargs):
         raise RuntimeError("CUPTI_ERROR_INSUFFICIENT_PRIVILEGES")

@@ -54,6 +54,25 @@ def test_a_profile_line_lands_in_its_cases_record(tmp_path):
     assert records[2].message == "no float64 reference; no CUPTI"
 
 
+def test_a_kernel_table_s_seconds_join_its_record_s_phases_and_a_v6_line_has_none(tmp_path):
+    """What a first process spent beyond its cases is accounted for, per case."""
+    path = tmp_path / "default.jsonl"
+    append(path, header())
+    append(path, record("a", phases_s={"timing": 0.5}))
+    append(path, record("b"))
+    append(path, KernelTable(run_id="r", mode="default", case_id="a", process=1,
+                             kernels_s={"gemm": 1e-3}, wall_s=2.5))
+    v6 = {**json.loads(json.dumps(KernelTable(run_id="r", mode="default", case_id="b",
+                                                process=1, kernels_s={"x": 1.0}).__dict__)),
+          "schema_version": 6}
+    del v6["wall_s"]
+    with path.open("a") as f:
+        f.write(json.dumps(v6) + "\n")
+    _, records = read_run_file(path)
+    assert records[0].phases_s == {"timing": 0.5, "kernel_table": 2.5}
+    assert records[1].kernels_s == {"x": 1.0} and "kernel_table" not in records[1].phases_s
+
+
 def test_status_must_be_known():
     with pytest.raises(ValueError, match="status 'fine'"):
         record(status="fine")

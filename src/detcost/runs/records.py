@@ -22,6 +22,9 @@ Format history:
      cap, or rounds for a fixed count), `halfwidth` (its median's 95% interval, relative),
      its warm-up (`warmup_runs`, `warmup_s`, `settled`), and `host_s` (host seconds per
      step without waiting for the device). A version-5 record reads with them empty.
+  7: a `kernels` line's `wall_s` (the seconds its rebuild, warm-up and profile took), which
+     the reader adds to its record's `phases_s` as `kernel_table`: a first process's time
+     beyond its cases is then accounted for. A version-6 line reads without it.
 
 Damage is contained to the line it is in: an append first ends a torn last line, and a
 reader skips a torn or malformed line with a ResultsWarning naming the file and line.
@@ -45,7 +48,7 @@ from ..errors import DetcostError, ResultsWarning
 from ..failures import STATUSES, excluded_backend, raised_op
 from .folder import ModeProcess
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _upgrade_1(line: dict[str, Any]) -> dict[str, Any]:
@@ -75,9 +78,13 @@ def _upgrade_5(line: dict[str, Any]) -> dict[str, Any]:
     return {**line, "schema_version": 6}
 
 
+def _upgrade_6(line: dict[str, Any]) -> dict[str, Any]:
+    return {**line, "schema_version": 7}
+
+
 # One function per old version, turning a line of version N into version N + 1.
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _upgrade_1, 2: _upgrade_2, 3: _upgrade_3, 4: _upgrade_4, 5: _upgrade_5}
+    1: _upgrade_1, 2: _upgrade_2, 3: _upgrade_3, 4: _upgrade_4, 5: _upgrade_5, 6: _upgrade_6}
 
 
 @dataclass
@@ -180,6 +187,7 @@ class KernelTable:
     process: int
     kernels_s: dict[str, float] = field(default_factory=dict)
     message: str = ""  # why there is no table (no CUPTI, say)
+    wall_s: float = 0.0  # the seconds taking it cost (0: a line from before version 7)
     kind: str = "kernels"
     schema_version: int = SCHEMA_VERSION
 
@@ -353,6 +361,8 @@ def _attach(tables: list[KernelTable], records: list[Record]) -> None:
         if record is None:
             continue
         record.kernels_s = table.kernels_s
+        if table.wall_s:
+            record.phases_s = {**record.phases_s, "kernel_table": table.wall_s}
         if table.message:
             record.message = "; ".join(filter(None, [record.message, table.message]))
 

@@ -160,7 +160,7 @@ def kernel_table(case: Case, measure: Measure, device: Any, who: ModeProcess) ->
     the profiler stops, and every later kernel launch then costs more. A failure, a missing
     profiler (no CUPTI) above all, is a message, never an error of the case."""
     apply_precision(case.precision)
-    kernels, message = {}, ""
+    kernels, message, started = {}, "", time.perf_counter()
     try:
         # no FLOP count: the case's record has it, and counting runs the step once more
         # under FlopCounterMode, most of a model's rebuild
@@ -174,7 +174,8 @@ def kernel_table(case: Case, measure: Measure, device: Any, who: ModeProcess) ->
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
     return KernelTable(run_id=who.run_id, mode=who.mode, case_id=case.id, process=who.process,
-                       kernels_s=kernels, message=message)
+                       kernels_s=kernels, message=message,
+                       wall_s=round(time.perf_counter() - started, 4))
 
 
 def owed_kernel_tables(path: Path, cases: dict[str, Case], measure: Measure | None
