@@ -64,8 +64,9 @@ def _processes(planned: PlannedRun) -> str:
     each = f"{planned.processes} process(es) each"
     knobs = [m for m in planned.modes if is_knob_mode(m)]
     fewer = planned.profile.measure.processes_of(True, planned.processes)
-    return f"{each} ({', '.join(knobs)}: {fewer})" if knobs and fewer < planned.processes \
-        else each
+    if not knobs or fewer == planned.processes:
+        return each
+    return f"{each} ({', '.join(knobs)}: {fewer})"
 
 
 def _summarise(planned: PlannedRun) -> Path | None:
