@@ -163,13 +163,19 @@ def widen(comparison: pd.DataFrame, spread: Spread,
     return out
 
 
+def _stated_of(rows: pd.DataFrame, side: str, spread: Spread,
+               unstable: pd.DataFrame | None = None) -> list[tuple[float, float]]:
+    """The stated interval of one run ('a' or 'b') of each pair row."""
+    return _stated(rows[f"slowdown_low_{side}"], rows[f"slowdown_{side}"],
+                   rows[f"slowdown_high_{side}"], rows[f"env_{side}"], rows["case_id"],
+                   rows[f"spread_class_{side}"], spread, unstable)
+
+
 def _inside(rows: pd.DataFrame, spread: Spread,
             unstable: pd.DataFrame | None = None) -> list[bool]:
     """Whether each row's B lies inside A's interval as stated (widened by `spread`, an
     unstable case's over its range)."""
-    bounds = _stated(rows["slowdown_low_a"], rows["slowdown_a"], rows["slowdown_high_a"],
-                     rows["env_a"], rows["case_id"], rows["spread_class_a"], spread,
-                     unstable)
+    bounds = _stated_of(rows, "a", spread, unstable)
     return [lo <= b <= hi for (lo, hi), b in zip(bounds, rows["slowdown_b"], strict=True)]
 
 
@@ -196,13 +202,9 @@ class Coverage:
 def _apart(rows: pd.DataFrame, spread: Spread) -> list[bool]:
     """Whether each row's two runs' widened intervals do not overlap: a noisy run's interval
     is wide, yet a move between runs beyond both intervals is no noise of either."""
-    def bounds(side: str) -> list[tuple[float, float]]:
-        return _stated(rows[f"slowdown_low_{side}"], rows[f"slowdown_{side}"],
-                       rows[f"slowdown_high_{side}"], rows[f"env_{side}"], rows["case_id"],
-                       rows[f"spread_class_{side}"], spread, None)
-
     return [hi_a < lo_b or hi_b < lo_a
-            for (lo_a, hi_a), (lo_b, hi_b) in zip(bounds("a"), bounds("b"), strict=True)]
+            for (lo_a, hi_a), (lo_b, hi_b) in zip(_stated_of(rows, "a", spread),
+                                                  _stated_of(rows, "b", spread), strict=True)]
 
 
 def _unstable(rows: pd.DataFrame, spread: Spread) -> pd.DataFrame:
@@ -265,9 +267,11 @@ class Calibration:
             columns=["pair", "same_start", "log_ratio", "log_half"])
 
 
-def calibrate(measured: pd.DataFrame) -> Calibration:
+def calibrate(records: pd.DataFrame) -> Calibration:
     """The spread between runs from every pair's steady cases, each pair's coverage under
-    the spread of the others, and the cases that moved beyond their widened interval."""
+    the spread of the others, and the cases that moved beyond their widened interval. The
+    records of validation runs (which time the timer) are no run's measurement."""
+    measured = records[records["validation"].isna()] if "validation" in records else records
     pairs = run_pairs(measured)
     rows = pair_rows(measured, pairs)
     if rows.empty:

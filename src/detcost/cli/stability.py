@@ -13,6 +13,5 @@ from .results import load_with_named, run_id_of
 def execute(args: argparse.Namespace) -> int:
     data = load_with_named(args.runs, args.out)
     run_a, run_b = (run_id_of(data, name) for name in args.runs)
-    calibration = calibrate(data[data["validation"].isna()])  # every pair of runs
-    views.stability(diff_runs(data, run_a, run_b, calibration))
+    views.stability(diff_runs(data, run_a, run_b, calibrate(data)))  # every pair of runs
     return 0
